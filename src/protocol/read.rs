@@ -1,1 +1,438 @@
-//! (in progress)
+//! Selecting the eMRTD application and reading its elementary files
+//! (ICAO 9303-10 §3.6 and §3.10; ISO/IEC 7816-4 §11.2 READ BINARY).
+//!
+//! The chip moves through two states, as types: [`PlainChip`] (no keys) and,
+//! after access control, [`SecureChip`] (secure messaging). A `SecureChip`
+//! owns the way to re-authenticate, so when the secure-messaging session is
+//! lost mid-file it authenticates once more and resumes at the same offset.
+//!
+//! Reading a file:
+//! * by short file identifier (`B0`, P1 = `80|SFI`), which selects it — no SELECT
+//!   round trip — falling back to SELECT by FID when the chip refuses SFIs;
+//! * the first chunk is as large as one short protected response allows
+//!   ([`Suite::max_short_chunk`]: 231 bytes under 3DES); its TLV header gives
+//!   the file's length, so there is no separate header read. If the chip rejects
+//!   an over-long first read (`6700`, `6B00`, an unprotected `6282`), one short
+//!   header read ([`HEADER_READ_LEN`]) follows;
+//! * then chunks at explicit offsets, odd-INS `B1` with an offset in DO'54' at
+//!   32 768 and beyond; never past the declared end; `6Cxx` retried once with
+//!   the length the chip names (here, in [`SecureChip::exchange`] and
+//!   [`PlainChip::exchange`], via [`retry_wrong_le`] — the only place);
+//! * every file is capped by [`ReadLimits::max_file_size`], checked on the
+//!   declared length before any allocation; reads that stop progressing or
+//!   return more than asked are errors; cancellation is checked before every APDU.
+
+use crate::protocol::apdu::{CommandApdu, ResponseApdu, StatusWord};
+use crate::protocol::error::{Error, Malformed, Misbehaviour, TransportError};
+use crate::protocol::lds::FileId;
+use crate::protocol::sm::{SecureChannel, Suite, Unwrapped};
+use crate::protocol::tlv::{self, Reader};
+use crate::protocol::transceive::{Transceive, transmit};
+use zeroize::Zeroizing;
+
+/// The eMRTD application identifier (ICAO 9303-10 §3.6.2): `A0 00 00 02 47 10 01`.
+pub const EMRTD_AID: [u8; 7] = [0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01];
+/// Bytes asked for when the first read must be a header read: tag (1) + length (up to 1 + 3... see below).
+/// Four bytes cover a one-byte tag with lengths up to 65 535 (`82 xx xx`); longer headers read on.
+pub const HEADER_READ_LEN: usize = 4;
+/// Default cap on one file (a DG2 with a large portrait is 20–60 KB; DG3 may be larger but is not read by default).
+pub const DEFAULT_MAX_FILE_SIZE: usize = 200 * 1024;
+/// Absolute cap on one file, whatever the configuration.
+pub const MAX_FILE_SIZE_LIMIT: usize = 16 * 1024 * 1024;
+/// Consecutive READ BINARY answers without data tolerated before giving up.
+pub const MAX_ZERO_PROGRESS_READS: usize = 3;
+/// Smallest chunk we shrink to when the chip keeps answering `6700`.
+pub const MIN_CHUNK: usize = 16;
+/// Re-authentications allowed in one read of a document (each only after progress).
+pub const MAX_REAUTHENTICATIONS: usize = 4;
+/// Largest offset of even-INS READ BINARY (15 bits, ISO/IEC 7816-4 §11.2.3).
+pub const MAX_B0_OFFSET: usize = 0x7FFF;
+/// Le of an extended-length READ BINARY when extended length is enabled.
+pub const EXTENDED_CHUNK: usize = 0x0F00;
+
+/// Limits for reading files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Largest file accepted, checked against the declared TLV length before any allocation.
+    pub max_file_size: usize,
+    /// Use extended-length READ BINARY (larger chunks) — only for chips and readers known to support it.
+    pub extended_length: bool,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        Self { max_file_size: DEFAULT_MAX_FILE_SIZE, extended_length: false }
+    }
+}
+
+/// Callbacks from a read: cancellation (checked between APDUs) and progress.
+pub trait ReadHooks {
+    /// True when the read must stop (deadline, shutdown, client gone).
+    fn cancelled(&self) -> bool {
+        false
+    }
+    /// Called after every chunk of `file`: `bytes` of `total` read.
+    fn progress(&mut self, _file: FileId, _bytes: usize, _total: usize) {}
+}
+
+/// Hooks that never cancel and ignore progress.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoHooks;
+impl ReadHooks for NoHooks {}
+
+/// What one read costs.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Command APDUs sent (GET RESPONSE included).
+    pub apdus: usize,
+    /// File bytes read.
+    pub bytes_read: usize,
+    /// Times the secure channel was re-established after a secure-messaging error.
+    pub reauthentications: usize,
+}
+
+/// The outcome of reading one file.
+#[derive(Debug)]
+pub enum FileContent {
+    /// The whole file (zeroized on drop).
+    Read(Zeroizing<Vec<u8>>),
+    /// The chip has no such file (`6A82`).
+    NotPresent,
+    /// The chip refused access (`6982`: e.g. DG3 without Terminal Authentication).
+    Denied(StatusWord),
+}
+
+/// A transport that counts APDUs.
+struct Counted<'a> {
+    inner: &'a mut dyn Transceive,
+    apdus: usize,
+}
+
+impl Transceive for Counted<'_> {
+    fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.apdus += 1;
+        self.inner.transceive(command)
+    }
+}
+
+/// Sends `cmd` through `send`; on `6Cxx` (wrong Le, ISO/IEC 7816-4 §5.6) sends
+/// it once more with Ne = xx. This is the only place `6Cxx` is handled.
+pub fn retry_wrong_le(
+    cmd: CommandApdu,
+    mut send: impl FnMut(&CommandApdu) -> Result<ResponseApdu, Error>,
+) -> Result<ResponseApdu, Error> {
+    let response = send(&cmd)?;
+    match response.sw.exact_length() {
+        Some(xx) if cmd.le.is_some() && cmd.le != Some(xx) => {
+            let mut retry = cmd.clone();
+            retry.le = Some(xx);
+            send(&retry)
+        }
+        _ => Ok(response),
+    }
+}
+
+/// A chip with no secure channel yet.
+pub struct PlainChip<'a> {
+    t: Counted<'a>,
+}
+
+impl<'a> PlainChip<'a> {
+    /// Wraps a transport.
+    pub fn new(t: &'a mut dyn Transceive) -> Self {
+        Self { t: Counted { inner: t, apdus: 0 } }
+    }
+
+    /// Sends a plain command (with the `6Cxx` retry).
+    pub fn exchange(&mut self, cmd: CommandApdu) -> Result<ResponseApdu, Error> {
+        let t = &mut self.t;
+        retry_wrong_le(cmd, |c| transmit(t, c))
+    }
+
+    /// SELECT the eMRTD application by AID (ICAO 9303-10 §3.6.2, `00 A4 04 0C 07 A0000002471001`).
+    pub fn select_application(&mut self) -> Result<(), Error> {
+        let r = self.exchange(CommandApdu::new(0x00, 0xA4, 0x04, 0x0C).with_data(EMRTD_AID))?;
+        match r.sw {
+            StatusWord::OK => Ok(()),
+            StatusWord::FILE_NOT_FOUND => Err(Error::Unsupported("the chip has no eMRTD application")),
+            sw => Err(Error::Status { during: "SELECT eMRTD application", sw }),
+        }
+    }
+
+    /// The transport, for access-control protocols run on it.
+    pub fn transport(&mut self) -> &mut dyn Transceive {
+        &mut self.t
+    }
+
+    /// APDUs sent so far.
+    pub fn apdus(&self) -> usize {
+        self.t.apdus
+    }
+
+    /// Moves to the secure state with an established channel; `reauth` re-runs
+    /// the same access control when the session is lost.
+    pub fn into_secure(self, channel: SecureChannel, reauth: Box<Reauthenticate<'a>>) -> SecureChip<'a> {
+        SecureChip {
+            t: self.t,
+            channel,
+            reauth,
+            stats: Stats::default(),
+            sfi_refused: false,
+            selected: None,
+            reauth_points: Vec::new(),
+        }
+    }
+}
+
+/// Re-runs access control on the transport and returns a fresh channel.
+pub type Reauthenticate<'a> = dyn FnMut(&mut dyn Transceive) -> Result<SecureChannel, Error> + 'a;
+
+/// A chip under secure messaging.
+pub struct SecureChip<'a> {
+    t: Counted<'a>,
+    channel: SecureChannel,
+    reauth: Box<Reauthenticate<'a>>,
+    stats: Stats,
+    /// The chip answered an SFI read with "function/parameters not supported": SELECT by FID from now on.
+    sfi_refused: bool,
+    /// The file currently selected on the chip (None after re-authentication).
+    selected: Option<FileId>,
+    /// Where re-authentications happened: a second one at the same point fails the read.
+    reauth_points: Vec<(FileId, usize)>,
+}
+
+/// True for errors after which the chip has dropped its session keys.
+fn session_lost(e: &Error) -> bool {
+    matches!(e, Error::Misbehaving(Misbehaviour::SecureMessaging(_) | Misbehaviour::SecureMessagingAborted(_)))
+}
+
+impl SecureChip<'_> {
+    /// The counts of this read so far.
+    pub fn stats(&self) -> Stats {
+        Stats { apdus: self.t.apdus, ..self.stats }
+    }
+
+    /// The cipher suite of the secure channel.
+    pub fn suite(&self) -> Suite {
+        self.channel.suite()
+    }
+
+    /// Sends a command under secure messaging (with the `6Cxx` retry). An
+    /// unprotected status from the chip comes back as a response with no data.
+    pub fn exchange(&mut self, cmd: CommandApdu) -> Result<ResponseApdu, Error> {
+        let t = &mut self.t;
+        let channel = &mut self.channel;
+        retry_wrong_le(cmd, |c| {
+            let wrapped = channel.wrap(c)?;
+            let response = transmit(t, &wrapped)?;
+            match channel.unwrap(response)? {
+                Unwrapped::Authentic(r) => Ok(r),
+                Unwrapped::Unprotected(sw) => {
+                    tracing::debug!(sw = %sw, "unprotected status under secure messaging");
+                    Ok(ResponseApdu::status(sw))
+                }
+            }
+        })
+    }
+
+    fn reauthenticate(&mut self, file: FileId, offset: usize, cause: &Error) -> Result<(), Error> {
+        let point = (file, offset);
+        if self.reauth_points.contains(&point) || self.reauth_points.len() >= MAX_REAUTHENTICATIONS {
+            tracing::warn!(file = %file, offset, error = %cause, "secure messaging lost again; giving up");
+            return Err(Misbehaviour::SessionLostTwice.into());
+        }
+        tracing::info!(file = %file, offset, error = %cause, "secure messaging lost; re-authenticating");
+        self.reauth_points.push(point);
+        self.selected = None;
+        self.channel = (self.reauth)(&mut self.t)?;
+        self.stats.reauthentications += 1;
+        Ok(())
+    }
+
+    /// SELECT an elementary file by FID (`00 A4 02 0C 02 <fid>`).
+    fn select(&mut self, file: FileId) -> Result<Option<FileContent>, Error> {
+        let r = self.exchange(CommandApdu::new(0x00, 0xA4, 0x02, 0x0C).with_data(file.fid().to_be_bytes()))?;
+        match r.sw {
+            StatusWord::OK => {
+                self.selected = Some(file);
+                Ok(None)
+            }
+            StatusWord::FILE_NOT_FOUND => Ok(Some(FileContent::NotPresent)),
+            StatusWord::SECURITY_STATUS_NOT_SATISFIED => Ok(Some(FileContent::Denied(r.sw))),
+            sw => Err(Error::Status { during: "SELECT file", sw }),
+        }
+    }
+
+    /// One READ BINARY at `offset` for up to `le` bytes of `file`, choosing SFI,
+    /// plain offset or odd-INS form. `Ok(Err(content))` ends the file early
+    /// (not present / denied); data and the status otherwise.
+    fn read_chunk(
+        &mut self,
+        file: FileId,
+        offset: usize,
+        le: usize,
+    ) -> Result<Result<ResponseApdu, FileContent>, Error> {
+        if self.selected != Some(file) && !(offset <= 0xFF && !self.sfi_refused) {
+            if let Some(content) = self.select(file)? {
+                return Ok(Err(content));
+            }
+        }
+        let (cmd, odd) = if self.selected != Some(file) {
+            // P1 = 1000 0 SFI, P2 = offset (ISO/IEC 7816-4 §11.2.3); selects the file.
+            (CommandApdu::new(0x00, 0xB0, 0x80 | file.sfi(), offset as u8).with_le(le), false)
+        } else if offset <= MAX_B0_OFFSET {
+            let [hi, lo] = (offset as u16).to_be_bytes();
+            (CommandApdu::new(0x00, 0xB0, hi, lo).with_le(le), false)
+        } else {
+            // Odd INS: offset in DO'54' on the current file, data in DO'53'.
+            let off = (offset as u32).to_be_bytes();
+            let skip = off.iter().take_while(|&&b| b == 0).count().min(3);
+            let data = tlv::tlv(0x54, off.get(skip..).unwrap_or(&[0]));
+            (CommandApdu::new(0x00, 0xB1, 0x00, 0x00).with_data(data).with_le(le.saturating_add(4)), true)
+        };
+        let via_sfi = cmd.ins == 0xB0 && cmd.p1 & 0x80 != 0;
+        let mut r = self.exchange(cmd)?;
+        if via_sfi {
+            match r.sw {
+                StatusWord::OK | StatusWord::END_OF_FILE => self.selected = Some(file),
+                StatusWord::FILE_NOT_FOUND => return Ok(Err(FileContent::NotPresent)),
+                StatusWord::SECURITY_STATUS_NOT_SATISFIED => return Ok(Err(FileContent::Denied(r.sw))),
+                StatusWord::INCORRECT_P1P2
+                | StatusWord::WRONG_PARAMETERS
+                | StatusWord(0x6A81)
+                | StatusWord::INS_NOT_SUPPORTED
+                    if offset == 0 =>
+                {
+                    tracing::info!(sw = %r.sw, "chip refused a read by short file identifier; selecting by FID");
+                    self.sfi_refused = true;
+                    return self.read_chunk(file, offset, le);
+                }
+                _ => {}
+            }
+        }
+        if odd && !r.data.is_empty() {
+            let inner = {
+                let mut rd = Reader::new(&r.data);
+                let v = tlv::expect_tlv(&mut rd, 0x53, "odd-INS READ BINARY response (DO'53')")?;
+                rd.expect_end("odd-INS READ BINARY response (DO'53')")?;
+                v.to_vec()
+            };
+            r = ResponseApdu { data: inner, sw: r.sw };
+        }
+        Ok(Ok(r))
+    }
+
+    /// Reads a whole elementary file (see the module documentation for the strategy).
+    pub fn read_file(
+        &mut self,
+        file: FileId,
+        limits: &ReadLimits,
+        hooks: &mut dyn ReadHooks,
+    ) -> Result<FileContent, Error> {
+        let max_size = limits.max_file_size.min(MAX_FILE_SIZE_LIMIT);
+        let mut chunk = if limits.extended_length { EXTENDED_CHUNK } else { self.suite().max_short_chunk() };
+        let mut buf: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
+        let mut total: Option<usize> = None;
+        let mut zero_reads = 0;
+        let mut reads = 0usize;
+        let mut header_only = false;
+        loop {
+            if let Some(total) = total {
+                if buf.len() >= total {
+                    break;
+                }
+            }
+            if hooks.cancelled() {
+                return Err(Error::Cancelled);
+            }
+            let offset = buf.len();
+            let want = match total {
+                Some(t) => chunk.min(t - offset),
+                None if header_only => HEADER_READ_LEN.max(offset + 2) - offset,
+                None => chunk,
+            };
+            reads += 1;
+            let max_reads = 16 + total.unwrap_or(0) / MIN_CHUNK;
+            if reads > max_reads {
+                return Err(Misbehaviour::NoProgress(file.name()).into());
+            }
+            let response = match self.read_chunk(file, offset, want) {
+                Ok(Ok(r)) => r,
+                Ok(Err(content)) => return Ok(content),
+                Err(e) if session_lost(&e) => {
+                    self.reauthenticate(file, offset, &e)?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            match response.sw {
+                StatusWord::OK | StatusWord::END_OF_FILE => {}
+                StatusWord::WRONG_LENGTH | StatusWord::WRONG_PARAMETERS if total.is_none() && !header_only => {
+                    header_only = true;
+                    continue;
+                }
+                StatusWord::WRONG_LENGTH if chunk > MIN_CHUNK => {
+                    chunk = (chunk / 2).max(MIN_CHUNK);
+                    continue;
+                }
+                StatusWord::WRONG_PARAMETERS => {
+                    return Err(Malformed::Invalid {
+                        what: file.name(),
+                        reason: "the file ends before its declared length",
+                    }
+                    .into());
+                }
+                sw => return Err(Error::Status { during: "READ BINARY", sw }),
+            }
+            let got = response.data.len();
+            if got > want {
+                return Err(Misbehaviour::TooMuchData { asked: want, got }.into());
+            }
+            if got == 0 {
+                if response.sw == StatusWord::END_OF_FILE && total.is_none() && !header_only {
+                    header_only = true;
+                    continue;
+                }
+                zero_reads += 1;
+                if zero_reads >= MAX_ZERO_PROGRESS_READS {
+                    return Err(Misbehaviour::NoProgress(file.name()).into());
+                }
+                continue;
+            }
+            zero_reads = 0;
+            buf.extend_from_slice(&response.data);
+            if total.is_none() {
+                match tlv::read_header(&buf, file.name()) {
+                    Ok(h) => {
+                        if h.tag != u32::from(file.tag()) {
+                            return Err(Misbehaviour::WrongFile(file.name()).into());
+                        }
+                        let t = h.total_len().ok_or(Error::Limit { what: file.name(), limit: max_size })?;
+                        if t > max_size {
+                            return Err(Error::Limit { what: file.name(), limit: max_size });
+                        }
+                        let have = buf.len();
+                        buf.reserve_exact(t.saturating_sub(have));
+                        total = Some(t);
+                    }
+                    Err(Malformed::Truncated(_)) if buf.len() < 8 => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            if let Some(t) = total {
+                // Never keep bytes past the declared end of the file.
+                buf.truncate(t);
+                if response.sw == StatusWord::END_OF_FILE && buf.len() < t {
+                    return Err(Malformed::Invalid {
+                        what: file.name(),
+                        reason: "the file ends before its declared length",
+                    }
+                    .into());
+                }
+                hooks.progress(file, buf.len(), t);
+            }
+        }
+        self.stats.bytes_read += buf.len();
+        Ok(FileContent::Read(buf))
+    }
+}
