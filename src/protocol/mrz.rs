@@ -1125,6 +1125,19 @@ mod tests {
         }
 
         #[test]
+        fn parse_never_panics_on_well_shaped_lines(
+            td1 in "[A-Z0-9<]{30}\n[A-Z0-9<]{30}\n[A-Z0-9<]{30}",
+            td2 in "[A-Z0-9<]{36}\n[A-Z0-9<]{36}",
+            td3 in "[A-Z0-9<]{44}\n[A-Z0-9<]{44}",
+        ) {
+            for s in [td1, td2, td3] {
+                if let Ok((m, _)) = Mrz::parse_unchecked(&s) {
+                    let _ = m.bac_key().mrz_information();
+                }
+            }
+        }
+
+        #[test]
         fn parse_never_panics_on_mrz_alphabet(s in "[A-Z0-9<\n]{0,100}") {
             let _ = Mrz::parse_unchecked(&s);
         }
