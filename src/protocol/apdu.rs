@@ -200,10 +200,8 @@ impl CommandApdu {
         if lc > 65_535 {
             return Err(Error::Limit { what: "command data", limit: 65_535 });
         }
-        if let Some(le) = self.le {
-            if le == 0 || le > MAX_EXTENDED_LE {
-                return Err(Error::Limit { what: "Ne", limit: MAX_EXTENDED_LE });
-            }
+        if self.le.is_some_and(|le| le == 0 || le > MAX_EXTENDED_LE) {
+            return Err(Error::Limit { what: "Ne", limit: MAX_EXTENDED_LE });
         }
         let mut out = Vec::with_capacity(4 + 3 + lc + 3);
         out.extend_from_slice(&[self.cla, self.ins, self.p1, self.p2]);

@@ -77,7 +77,7 @@ pub enum KeyKind {
 
 impl KeyKind {
     /// Key length in bytes.
-    pub fn len(self) -> usize {
+    pub fn key_len(self) -> usize {
         match self {
             Self::Des3 | Self::Aes128 => 16,
             Self::Aes192 => 24,
@@ -96,7 +96,7 @@ pub fn kdf(k: &[u8], counter: u32, kind: KeyKind) -> SecretBytes {
         KeyKind::Des3 | KeyKind::Aes128 => Zeroizing::new(sha1::Sha1::digest(&*input).to_vec()),
         KeyKind::Aes192 | KeyKind::Aes256 => Zeroizing::new(sha2::Sha256::digest(&*input).to_vec()),
     };
-    out.truncate(kind.len());
+    out.truncate(kind.key_len());
     if kind == KeyKind::Des3 {
         adjust_parity(&mut out);
     }
@@ -110,7 +110,7 @@ where
 {
     let mut mode = cbc::Encryptor::<C>::new_from_slices(key, iv).map_err(|_| CryptoError::KeyLength)?;
     let bs = <cbc::Encryptor<C> as cipher::BlockSizeUser>::block_size();
-    if data.len() % bs != 0 {
+    if !data.len().is_multiple_of(bs) {
         return Err(CryptoError::NotBlockAligned);
     }
     for chunk in data.chunks_exact_mut(bs) {
@@ -129,7 +129,7 @@ where
 {
     let mut mode = cbc::Decryptor::<C>::new_from_slices(key, iv).map_err(|_| CryptoError::KeyLength)?;
     let bs = <cbc::Decryptor<C> as cipher::BlockSizeUser>::block_size();
-    if data.len() % bs != 0 {
+    if !data.len().is_multiple_of(bs) {
         return Err(CryptoError::NotBlockAligned);
     }
     for chunk in data.chunks_exact_mut(bs) {

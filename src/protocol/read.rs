@@ -272,10 +272,12 @@ impl SecureChip<'_> {
         offset: usize,
         le: usize,
     ) -> Result<Result<ResponseApdu, FileContent>, Error> {
-        if self.selected != Some(file) && !(offset <= 0xFF && !self.sfi_refused) {
-            if let Some(content) = self.select(file)? {
-                return Ok(Err(content));
-            }
+        let sfi_possible = offset <= 0xFF && !self.sfi_refused;
+        if self.selected != Some(file)
+            && !sfi_possible
+            && let Some(content) = self.select(file)?
+        {
+            return Ok(Err(content));
         }
         let (cmd, odd) = if self.selected != Some(file) {
             // P1 = 1000 0 SFI, P2 = offset (ISO/IEC 7816-4 §11.2.3); selects the file.
@@ -337,10 +339,8 @@ impl SecureChip<'_> {
         let mut reads = 0usize;
         let mut header_only = false;
         loop {
-            if let Some(total) = total {
-                if buf.len() >= total {
-                    break;
-                }
+            if total.is_some_and(|t| buf.len() >= t) {
+                break;
             }
             if hooks.cancelled() {
                 return Err(Error::Cancelled);

@@ -274,7 +274,7 @@ impl SecureChannel {
         let mut data = Vec::new();
         if let Some(cryptogram) = parsed.cryptogram {
             let bs = self.suite.block_size();
-            if cryptogram.is_empty() || cryptogram.len() % bs != 0 {
+            if cryptogram.is_empty() || !cryptogram.len().is_multiple_of(bs) {
                 return Err(sm_error("cryptogram is not a whole number of blocks"));
             }
             let mut plain = Zeroizing::new(cryptogram.to_vec());
