@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# The one test command: installs what the tests need (Debian), starts a private
+# pcscd (with the vpcd virtual reader), then runs rustfmt, clippy and every test,
+# including the end-to-end tests through pcscd + vpcd + Debian's vicc emulator.
+#
+#   sudo bash scripts/test.sh
+#
+# As root on Debian it installs the packages with apt-get; otherwise it checks
+# they are present. It refuses to run while another pcscd is running: pcscd is
+# one per machine (its socket path is compiled in), and the tests must own the
+# virtual reader. Everything it starts is stopped by PID on exit.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Debian packages: pcsc-lite daemon and library (the `pcsc` crate links it via
+# pkg-config), the vpcd virtual reader driver, vicc (python3-virtualsmartcard)
+# and the crypto library it needs, pyscard/pcsc-tools for debugging by hand.
+PACKAGES=(pcscd libpcsclite1 libpcsclite-dev pkg-config vsmartcard-vpcd
+          python3-virtualsmartcard python3-pycryptodome python3 pcsc-tools)
+VPCD_PORT=35963
+VPCD_PORT_HEX=8C7B
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+missing_packages() {
+    local p
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || printf '%s ' "$p"
+    done
+}
+
+if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    log "installing Debian packages: ${PACKAGES[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+else
+    missing=$(missing_packages)
+    if [[ -n $missing ]]; then
+        log "missing Debian packages: $missing"
+        log "run as root (sudo bash scripts/test.sh) to install them"
+        exit 1
+    fi
+    log "not root: skipping apt-get (all packages present)"
+fi
+
+if ! command -v cargo >/dev/null; then
+    log "cargo not found: install Rust (https://rustup.rs) first"
+    exit 1
+fi
+
+# --- pcscd ------------------------------------------------------------------
+if pgrep -x pcscd >/dev/null; then
+    log "another pcscd is running (PID $(pgrep -x pcscd | tr '\n' ' ')): stop it first"
+    log "(e.g. systemctl stop pcscd.socket pcscd.service); the tests need their own"
+    exit 1
+fi
+
+PCSCD_PID=
+cleanup() {
+    local status=$?
+    # The end-to-end tests stop each emulator they start by PID; one left
+    # behind by a killed test run exits by itself when pcscd (vpcd) closes
+    # its connection.
+    if [[ -n $PCSCD_PID ]] && kill -0 "$PCSCD_PID" 2>/dev/null; then
+        kill "$PCSCD_PID" 2>/dev/null || true
+        wait "$PCSCD_PID" 2>/dev/null || true
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PCSCD_LOG=${PCSCD_LOG:-target/pcscd.log}
+mkdir -p "$(dirname "$PCSCD_LOG")"
+log "starting pcscd (log: $PCSCD_LOG)"
+# Debian's pcscd: the binary is in /usr/sbin.
+PCSCD=$(command -v pcscd || echo /usr/sbin/pcscd)
+"$PCSCD" --foreground >"$PCSCD_LOG" 2>&1 &
+PCSCD_PID=$!
+
+# Ready when vpcd listens on its port (hex in /proc/net/tcp, state 0A = LISTEN).
+for _ in $(seq 1 100); do
+    if grep -qE "^ *[0-9]+: [0-9A-F]+:${VPCD_PORT_HEX} [0-9A-F]+:0000 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+        break
+    fi
+    if ! kill -0 "$PCSCD_PID" 2>/dev/null; then
+        log "pcscd exited at start-up:"; cat "$PCSCD_LOG" >&2; exit 1
+    fi
+    sleep 0.1
+done
+if ! grep -qE "^ *[0-9]+: [0-9A-F]+:${VPCD_PORT_HEX} [0-9A-F]+:0000 0A" /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
+    log "vpcd is not listening on port $VPCD_PORT after 10 s (is vsmartcard-vpcd installed?)"
+    exit 1
+fi
+log "pcscd ready (PID $PCSCD_PID, vpcd on port $VPCD_PORT)"
+
+# --- checks and tests ---------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --check
+
+log "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets -- -D warnings
+
+log "cargo test --all-targets (with the end-to-end tests: MRTDD_E2E=1)"
+MRTDD_E2E=1 cargo test --all-targets
+
+log "all checks passed"
