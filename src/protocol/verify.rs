@@ -190,3 +190,130 @@ mod tests {
         assert_eq!(names, ["valid", "invalid", "not_in_sod", "undetermined"]);
     }
 }
+
+/// Writes the named seed files of the fuzz corpus (`fuzz/corpus/<target>/`)
+/// from this crate's test builders. Seeds named `valid-*` must parse and
+/// `invalid-*` must not (checked by `tests/fuzz_corpus.rs`); run with
+/// `cargo test --lib write_fuzz_seeds -- --ignored` after changing a builder.
+#[cfg(test)]
+mod fuzz_seeds {
+    use crate::protocol::lds::sod::build as sod;
+    use crate::protocol::lds::{dg2::build as dg2, dg13::build as dg13};
+    use crate::protocol::tlv::tlv;
+
+    fn com(tags: &[u8]) -> Vec<u8> {
+        tlv(0x60, &[tlv(0x5F01, b"0107"), tlv(0x5F36, b"040000"), tlv(0x5C, tags)].concat())
+    }
+
+    fn dg1(mrz: &str) -> Vec<u8> {
+        tlv(0x61, &tlv(0x5F1F, mrz.as_bytes()))
+    }
+
+    fn with_outer_len(mut bytes: Vec<u8>, delta: i8) -> Vec<u8> {
+        bytes[1] = bytes[1].wrapping_add_signed(delta);
+        bytes
+    }
+
+    fn seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+        let cccd_com = com(&[0x61, 0x75, 0x63, 0x6D, 0x6E, 0x6F]);
+        let td1 = "IDVNM0930470641001093047064<<29301054M3301052VNM<<<<<<<<<<<8UNG<<HOANG<HIEP<<<<<<<<<<<<<<<";
+        let td3 = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C36UTO7408122F1204159ZE184226B<<<<<10";
+        let jpeg = dg2::dg2(Some(&dg2::facial_record(0, 480, 640, 0, &dg2::fake_jpeg(300))));
+        let jp2_image = [&[0, 0, 0, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A][..], &[7; 60]].concat();
+        let jp2 = dg2::dg2(Some(&dg2::facial_record(1, 240, 320, 2, &jp2_image)));
+        let mut dg2_overrun = jpeg.clone();
+        dg2_overrun[6] += 1; // the 7F61 length
+        let mut dg2_huge_block = dg2::facial_record(0, 1, 1, 0, &dg2::fake_jpeg(40));
+        dg2_huge_block[14..18].copy_from_slice(&[0xFF; 4]);
+        let demo13 = dg13::demo();
+        let both = tlv(0x30, &[dg13::utf8("Ưng Văn Cha"), dg13::utf8("Lê Thị Mẹ")].concat());
+        let mut deep = dg13::utf8("x");
+        for _ in 0..40 {
+            deep = tlv(0x30, &deep);
+        }
+        let sod_ok = sod::sod(&[(1, &dg1(td1)), (2, &jpeg), (13, &demo13)]);
+        let md5 = sod::lds_security_object(sod::MD5, &[(1, vec![1; 16])], false);
+        let dg17 = sod::lds_security_object(sod::SHA256, &[(17, vec![1; 32])], false);
+        let mut sod_trailing = sod_ok.clone();
+        sod_trailing.push(0);
+        let mut sod_indefinite = vec![0x77, 0x80];
+        sod_indefinite.extend_from_slice(&sod_ok[4..]);
+        sod_indefinite.extend([0, 0]);
+        vec![
+            ("com", "valid-cccd", cccd_com.clone()),
+            ("com", "valid-passport", com(&[0x61, 0x75, 0x6F, 0x6E])),
+            ("com", "valid-tag-list-only", tlv(0x60, &tlv(0x5C, &[0x61, 0x75, 0x61, 0x99]))),
+            ("com", "invalid-hostile-1-tag-61", [&[0x61], &cccd_com[1..]].concat()),
+            ("com", "invalid-hostile-2-length-too-small", with_outer_len(cccd_com.clone(), -1)),
+            ("com", "invalid-hostile-2-length-too-big", with_outer_len(cccd_com.clone(), 1)),
+            ("com", "invalid-hostile-6-indefinite", [&[0x60, 0x80], &cccd_com[2..], &[0, 0]].concat()),
+            ("com", "invalid-hostile-6-five-byte-length", [&[0x60, 0x85, 0, 0, 0, 0, 0x18], &cccd_com[2..]].concat()),
+            ("com", "invalid-hostile-6-non-minimal", [&[0x60, 0x81, 0x18], &cccd_com[2..]].concat()),
+            ("tlv", "valid-com", cccd_com.clone()),
+            ("tlv", "valid-dg2", jpeg.clone()),
+            ("tlv", "valid-sod", sod_ok.clone()),
+            ("tlv", "invalid-hostile-3-4gb-length", vec![0x61, 0x84, 0xFF, 0xFF, 0xFF, 0xFF, 0x5F, 0x1F]),
+            ("tlv", "invalid-hostile-5-child-overrun", vec![0x61, 0x04, 0x5F, 0x1F, 0x05, 0x41]),
+            ("tlv", "invalid-hostile-6-indefinite", vec![0x61, 0x80, 0x5F, 0x1F, 0x01, 0x41, 0x00, 0x00]),
+            ("tlv", "invalid-long-tag", vec![0x5F, 0x80, 0x80, 0x01, 0x00]),
+            ("dg1", "valid-cccd-td1", dg1(td1)),
+            ("dg1", "valid-td3", dg1(td3)),
+            ("dg1", "invalid-hostile-3-4gb-length", vec![0x61, 0x84, 0xFF, 0xFF, 0xFF, 0xFF, 0x5F, 0x1F]),
+            ("dg1", "invalid-wrong-tag", [&[0x60], &dg1(td1)[1..]].concat()),
+            ("dg1", "invalid-short-mrz", dg1(&td1[..89])),
+            ("dg2", "valid-jpeg", jpeg.clone()),
+            ("dg2", "valid-jpeg2000", jp2),
+            ("dg2", "valid-hostile-13-image-size-0", dg2::dg2(Some(&dg2::facial_record(0, 480, 640, 0, &[])))),
+            ("dg2", "valid-hostile-13-no-5f2e", dg2::dg2(None)),
+            ("dg2", "invalid-hostile-5-child-overrun", dg2_overrun),
+            ("dg2", "invalid-block-length-4gb", dg2::dg2(Some(&dg2_huge_block))),
+            ("dg13", "valid-demo", demo13.clone()),
+            ("dg13", "valid-parents-one-sequence", dg13::dg13(&[dg13::field(13, &both)])),
+            ("dg13", "valid-printable", dg13::dg13(&[dg13::field(1, &dg13::printable("001095012345"))])),
+            ("dg13", "invalid-deep-nesting", dg13::dg13(&[dg13::field(2, &deep)])),
+            (
+                "dg13",
+                "invalid-duplicate-key",
+                dg13::dg13(&[dg13::field(2, &dg13::utf8("A")), dg13::field(2, &dg13::utf8("B"))]),
+            ),
+            ("dg13", "invalid-bad-utf8", dg13::dg13(&[dg13::field(2, &tlv(0x0C, &[0xC3, 0x28]))])),
+            ("sod", "valid-sha256", sod_ok.clone()),
+            ("sod", "valid-hostile-23-md5", sod::sod_with(&md5, None, &sod::signer_info(None, &[1]))),
+            ("sod", "invalid-dg17", sod::sod_with(&dg17, None, &sod::signer_info(None, &[1]))),
+            ("sod", "invalid-trailing-byte", sod_trailing),
+            ("sod", "invalid-hostile-6-indefinite", sod_indefinite),
+            ("response_apdu", "valid-9000", vec![0x90, 0x00]),
+            ("response_apdu", "valid-data-9000", [&cccd_com[..], &[0x90, 0x00]].concat()),
+            ("response_apdu", "valid-select-ef-com", vec![0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1E]),
+            ("response_apdu", "valid-read-binary-extended", vec![0x00, 0xB0, 0x00, 0x00, 0x00, 0x01, 0x00]),
+            ("response_apdu", "invalid-one-byte", vec![0x90]),
+        ]
+    }
+
+    #[test]
+    #[ignore = "writes files; run after changing a builder"]
+    fn write_fuzz_seeds() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+        for (target, name, bytes) in seeds() {
+            let dir = root.join(target);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("{name}.bin")), bytes).unwrap();
+        }
+    }
+
+    #[test]
+    fn seeds_are_well_labelled() {
+        use crate::protocol::lds;
+        for (target, name, bytes) in seeds() {
+            let ok = match target {
+                "com" => lds::com::parse(&bytes).is_ok(),
+                "dg1" => lds::dg1::parse(&bytes).is_ok(),
+                "dg2" => lds::dg2::parse(&bytes).is_ok(),
+                "dg13" => lds::dg13::parse(&bytes).is_ok(),
+                "sod" => lds::sod::parse(&bytes).is_ok(),
+                _ => continue,
+            };
+            assert_eq!(ok, name.starts_with("valid-"), "{target}/{name}");
+        }
+    }
+}
