@@ -32,6 +32,11 @@ mod transport;
 pub use error::PcscError;
 pub use transport::{PcscTransport, RECEIVE_BUFFER_SIZE};
 
+/// The PC/SC handles the functions here take and return, re-exported so that
+/// callers need not name the `pcsc` crate: a context with pcscd
+/// ([`establish`]) and a connection to a card ([`connect`]).
+pub use pcsc::{Card, Context};
+
 use std::ffi::CString;
 use std::time::{Duration, Instant};
 
