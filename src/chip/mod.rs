@@ -1,1 +1,56 @@
-//! (in progress)
+//! The software eMRTD chip (feature `software-chip`): a complete chip behind
+//! the [`Transceive`](crate::protocol::transceive::Transceive) seam, for the
+//! protocol tests, fault-injection tests and `mrtdd --simulate`.
+//!
+//! # Layout
+//! - [`document`]: [`Document`] (MRZ, LDS files, CSCA) and [`DocumentBuilder`];
+//!   the fixed demo CCCD and ICAO specimen passport, and hostile variants.
+//! - [`pki`]: the throw-away CSCA and document signer, X.509 and EF.SOD (CMS).
+//! - [`card`]: [`SoftwareChip`], the APDU dispatcher and access control.
+//! - `fs`: files, SELECT and READ BINARY (`B0`/`B1`).
+//! - `bac`, `sm`: the chip sides of BAC and secure messaging (3DES now, AES ready).
+//! - [`faults`]: [`Fault`], [`Trigger`], [`Injection`]: misbehaviour on demand.
+//! - `mrz`, `der`: the chip's own MRZ arithmetic and DER writers — kept apart
+//!   from the terminal side on purpose, so each checks the other.
+//!
+//! The chip behaves like real chips where they differ from the vsmartcard
+//! emulator (TESTSTACK.md): access control before BAC (`6982`), `6300` for a
+//! wrong BAC key, DO'99' in every SM response, errors under SM protected,
+//! `6B00`/`6282` at the end of a file, odd-INS READ BINARY for files over 32 KB.
+
+mod bac;
+pub mod card;
+pub(crate) mod der;
+pub mod document;
+pub mod faults;
+mod fs;
+mod mrz;
+pub mod pki;
+mod sm;
+#[cfg(test)]
+mod terminal;
+#[cfg(test)]
+mod tests;
+
+pub use card::SoftwareChip;
+pub use der::Date;
+pub use document::{Document, DocumentBuilder, dg_fid, jpeg_dimensions};
+pub use faults::{Fault, Injection, Site, Trigger};
+pub use fs::EMRTD_AID;
+pub use pki::{HashAlgorithm, SignerKind};
+pub use sm::SmCipher;
+
+/// Why a software document could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// No key could be generated (no random source, or the RSA generator failed).
+    #[error("key generation failed: {0}")]
+    KeyGeneration(&'static str),
+    /// A signature could not be made.
+    #[error("signing failed: {0}")]
+    Signing(&'static str),
+    /// The builder was asked for something that cannot exist.
+    #[error("invalid document: {0}")]
+    Invalid(&'static str),
+}

@@ -1,0 +1,376 @@
+//! [`SoftwareChip`]: a [`Document`] behind the [`Transceive`] seam, answering
+//! APDUs as a real eMRTD chip does.
+//!
+//! Commands (ISO/IEC 7816-4; ICAO 9303-10 §3, 9303-11 §4.3, §6.1, §9.8):
+//!
+//! | INS | command | notes |
+//! |---|---|---|
+//! | `A4` | SELECT | P1 `04` AID, P1 `02` EF by FID, P1 `00` MF (`3F00`) or FID; P2 `0C`/`00`/`04` |
+//! | `B0` | READ BINARY | P1 `80|sfi` with P2 offset, or a 15-bit offset in P1-P2 |
+//! | `B1` | READ BINARY (odd) | P1-P2 `0000` current EF, `00 sfi`, or a FID; offset in DO'54'; data in DO'53' |
+//! | `84` | GET CHALLENGE | Le `08` |
+//! | `82` | EXTERNAL AUTHENTICATE | BAC mutual authentication |
+//! | `88` | INTERNAL AUTHENTICATE | Active Authentication with the DG15 key (ECDSA P-256, plain r‖s over SHA-256) |
+//!
+//! A command with CLA `0C` is unwrapped by the secure-messaging session and its
+//! answer wrapped; a plain command while a session is up ends the session
+//! first (ICAO 9303-11 §9.8.6). Anything else answers `6D00` / `6E00`.
+
+use super::bac::{self, EXTERNAL_AUTHENTICATE_LEN, Outcome};
+use super::document::Document;
+use super::faults::{Fault, Faults, Fired, Injection, Site};
+use super::fs::{self, Access, Df, EMRTD_AID, FileSystem};
+use super::mrz::BacKeys;
+use super::sm::SmSession;
+use crate::protocol::apdu::{CommandApdu, ResponseApdu, StatusWord, parse_command};
+use crate::protocol::error::TransportError;
+use crate::protocol::transceive::Transceive;
+use core::fmt;
+
+/// The state a chip keeps between APDUs.
+#[derive(Default)]
+struct State {
+    /// The current dedicated file (the MF after reset).
+    df: Option<Df>,
+    /// The current elementary file (index into the file system).
+    ef: Option<usize>,
+    /// RND.ICC of the last GET CHALLENGE, consumed by EXTERNAL AUTHENTICATE.
+    challenge: Option<[u8; 8]>,
+    /// The secure-messaging session, once BAC succeeded.
+    sm: Option<SmSession>,
+}
+
+/// A software eMRTD chip. See the [module documentation](self).
+pub struct SoftwareChip {
+    document: Document,
+    fs: FileSystem,
+    bac_keys: BacKeys,
+    state: State,
+    faults: Faults,
+    apdus: usize,
+    /// Set once the card was "removed" or stopped answering: every later APDU fails the same way.
+    gone: Option<TransportError>,
+}
+
+impl fmt::Debug for SoftwareChip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SoftwareChip")
+            .field("document", &self.document)
+            .field("secure_messaging", &self.state.sm.is_some())
+            .field("apdus", &self.apdus)
+            .field("faults", &self.faults.list())
+            .finish_non_exhaustive()
+    }
+}
+
+fn status(sw: StatusWord) -> ResponseApdu {
+    ResponseApdu::status(sw)
+}
+
+impl SoftwareChip {
+    /// A chip holding `document`, freshly powered (MF selected, no session).
+    pub fn new(document: Document) -> Self {
+        let fs = FileSystem::new(&document.files(), &document.mf_files());
+        let bac_keys = BacKeys::from_mrz_information(document.mrz_information());
+        Self { document, fs, bac_keys, state: State::default(), faults: Faults::default(), apdus: 0, gone: None }
+    }
+
+    /// A chip with faults injected from the start.
+    pub fn with_faults(document: Document, faults: impl IntoIterator<Item = Injection>) -> Self {
+        let mut chip = Self::new(document);
+        for f in faults {
+            chip.inject(f);
+        }
+        chip
+    }
+
+    /// Adds a fault (a bare [`Fault`] fires [`Always`](super::Trigger::Always)).
+    pub fn inject(&mut self, injection: impl Into<Injection>) {
+        self.faults.add(injection.into());
+    }
+
+    /// Removes every injected fault (a removed card stays removed until [`reset`](Self::reset)).
+    pub fn clear_faults(&mut self) {
+        self.faults.clear();
+    }
+
+    /// The injected faults with their counters.
+    pub fn faults(&self) -> &[Injection] {
+        self.faults.list()
+    }
+
+    /// The number of APDUs received so far (every call of `transceive`).
+    pub fn apdu_count(&self) -> usize {
+        self.apdus
+    }
+
+    /// True while a secure-messaging session is established.
+    pub fn secure_messaging_active(&self) -> bool {
+        self.state.sm.is_some()
+    }
+
+    /// The document the chip holds.
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// Power cycle (the card taken out and put back): session and selection are
+    /// lost, a removed card is back; faults and the APDU counter stay.
+    pub fn reset(&mut self) {
+        self.state = State::default();
+        self.gone = None;
+    }
+
+    /// Handles one parsed command.
+    fn process(&mut self, cmd: &CommandApdu) -> Vec<u8> {
+        // CLA: b8-b5 must be 0 (interindustry, channel 0, no chaining); b4-b3 = 11 for SM.
+        if cmd.cla & 0xF3 != 0 {
+            return status(StatusWord::CLA_NOT_SUPPORTED).to_bytes();
+        }
+        let protected = cmd.cla & 0x0C == 0x0C;
+        if cmd.cla & 0x0C != 0 && !protected {
+            return status(StatusWord::new(0x68, 0x82)).to_bytes(); // SM mode not supported
+        }
+        if !protected {
+            // A plain command ends any session (ICAO 9303-11 §9.8.6.1).
+            self.state.sm = None;
+            return self.execute(cmd).to_bytes();
+        }
+        let Some(session) = self.state.sm.as_mut() else {
+            return status(StatusWord::SM_OBJECTS_INCORRECT).to_bytes();
+        };
+        let inner = match session.unwrap_command(cmd) {
+            Ok(inner) => inner,
+            Err(sw) => {
+                self.state.sm = None;
+                return status(sw).to_bytes();
+            }
+        };
+        let fired = self.faults.fire(Site::SmCommand, self.apdus);
+        if let Some(Fault::SmError(sw)) = fired.iter().find(|f| matches!(f, Fault::SmError(_))) {
+            self.state.sm = None;
+            return status(*sw).to_bytes();
+        }
+        let answer = self.execute(&inner);
+        let fired = self.faults.fire(Site::SmResponse, self.apdus);
+        match self.state.sm.as_mut() {
+            Some(session) => session.wrap_response(&answer, inner.ins & 1 == 1, &fired),
+            // The command replaced or ended the session (a protected EXTERNAL AUTHENTICATE).
+            None => answer.to_bytes(),
+        }
+    }
+
+    /// Executes a plain (or unwrapped) command.
+    fn execute(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        match cmd.ins {
+            0xA4 => self.select(cmd),
+            0xB0 | 0xB1 => self.read_binary(cmd),
+            0x84 => self.get_challenge(cmd),
+            0x82 => self.external_authenticate(cmd),
+            0x88 => self.internal_authenticate(cmd),
+            _ => status(StatusWord::INS_NOT_SUPPORTED),
+        }
+    }
+
+    fn df(&self) -> Df {
+        self.state.df.unwrap_or(Df::Mf)
+    }
+
+    /// Makes file `index` current if access allows (`6982` otherwise); `WrongFile` may swap it.
+    fn make_current(&mut self, index: usize) -> Result<usize, StatusWord> {
+        let file = self.fs.get(index).ok_or(StatusWord::FILE_NOT_FOUND)?;
+        if file.access != Access::Always && self.state.sm.is_none() {
+            return Err(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+        }
+        let fired = self.faults.fire(Site::Select, self.apdus);
+        let index = if fired.has(&Fault::WrongFile) { self.fs.other_than(index).unwrap_or(index) } else { index };
+        self.state.ef = Some(index);
+        Ok(index)
+    }
+
+    fn select(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        if !matches!(cmd.p2, 0x00 | 0x04 | 0x0C) {
+            return status(StatusWord::INCORRECT_P1P2);
+        }
+        match cmd.p1 {
+            0x04 => {
+                if cmd.data == EMRTD_AID {
+                    self.state.df = Some(Df::Application);
+                    self.state.ef = None;
+                    status(StatusWord::OK)
+                } else {
+                    status(StatusWord::FILE_NOT_FOUND)
+                }
+            }
+            0x00 if cmd.data.is_empty() || cmd.data == [0x3F, 0x00] => {
+                if self.document.select_mf_unsupported() {
+                    return status(StatusWord::INS_NOT_SUPPORTED);
+                }
+                self.state.df = Some(Df::Mf);
+                self.state.ef = None;
+                status(StatusWord::OK)
+            }
+            0x00 | 0x02 => {
+                let [hi, lo] = cmd.data.as_slice() else {
+                    return status(StatusWord::WRONG_LENGTH);
+                };
+                let fid = u16::from_be_bytes([*hi, *lo]);
+                let df = self.df();
+                // Without a session the application's files do not even admit they exist.
+                let Some(index) = self.fs.by_fid(df, fid) else {
+                    let hidden = df == Df::Application && self.state.sm.is_none();
+                    return status(if hidden {
+                        StatusWord::SECURITY_STATUS_NOT_SATISFIED
+                    } else {
+                        StatusWord::FILE_NOT_FOUND
+                    });
+                };
+                match self.make_current(index) {
+                    Ok(_) => status(StatusWord::OK),
+                    Err(sw) => status(sw),
+                }
+            }
+            _ => status(StatusWord::INCORRECT_P1P2),
+        }
+    }
+
+    fn read_binary(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let odd = cmd.ins == 0xB1;
+        let Some(ne) = cmd.le else {
+            return status(StatusWord::WRONG_LENGTH);
+        };
+        let (target, offset) = if odd {
+            let Some(offset) = fs::odd_ins_offset(&cmd.data) else {
+                return status(StatusWord::WRONG_DATA);
+            };
+            let target = match (cmd.p1, cmd.p2) {
+                (0, 0) => None,
+                (0, sfi) if sfi & 0xE0 == 0 => Some(self.fs.by_sfi(self.df(), sfi)),
+                (hi, lo) => Some(self.fs.by_fid(self.df(), u16::from_be_bytes([hi, lo]))),
+            };
+            (target, offset)
+        } else if cmd.p1 & 0x80 != 0 {
+            if cmd.p1 & 0x60 != 0 {
+                return status(StatusWord::INCORRECT_P1P2);
+            }
+            (Some(self.fs.by_sfi(self.df(), cmd.p1 & 0x1F)), usize::from(cmd.p2))
+        } else {
+            (None, usize::from(cmd.p1) << 8 | usize::from(cmd.p2))
+        };
+        let index = match target {
+            Some(Some(index)) => match self.make_current(index) {
+                Ok(index) => index,
+                Err(sw) => return status(sw),
+            },
+            Some(None) => {
+                let hidden = self.df() == Df::Application && self.state.sm.is_none();
+                return status(if hidden {
+                    StatusWord::SECURITY_STATUS_NOT_SATISFIED
+                } else {
+                    StatusWord::FILE_NOT_FOUND
+                });
+            }
+            None => match self.state.ef {
+                Some(index) => index,
+                None => return status(StatusWord::COMMAND_NOT_ALLOWED),
+            },
+        };
+        let Some(file) = self.fs.get(index) else {
+            return status(StatusWord::COMMAND_NOT_ALLOWED);
+        };
+        match file.access {
+            Access::TerminalAuthentication => return status(StatusWord::SECURITY_STATUS_NOT_SATISFIED),
+            Access::SecureMessaging if self.state.sm.is_none() => {
+                return status(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+            }
+            _ => {}
+        }
+        let read_faults = self.faults.fire(Site::ReadBinary, self.apdus);
+        let odd_faults = if odd { self.faults.fire(Site::OddInsRead, self.apdus) } else { Fired::default() };
+        let Some(file) = self.fs.get(index) else {
+            return status(StatusWord::COMMAND_NOT_ALLOWED);
+        };
+        fs::read(&file.data, offset, ne, odd, &read_faults, &odd_faults)
+    }
+
+    fn get_challenge(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        if cmd.p1 != 0 || cmd.p2 != 0 {
+            return status(StatusWord::INCORRECT_P1P2);
+        }
+        if cmd.le != Some(8) || !cmd.data.is_empty() {
+            return status(StatusWord::WRONG_LENGTH);
+        }
+        let mut rnd = [0u8; 8];
+        if crate::protocol::crypto::random_bytes(&mut rnd).is_err() {
+            return status(StatusWord::UNKNOWN);
+        }
+        self.state.challenge = Some(rnd);
+        ResponseApdu { data: rnd.to_vec(), sw: StatusWord::OK }
+    }
+
+    fn external_authenticate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        if cmd.p1 != 0 || cmd.p2 != 0 {
+            return status(StatusWord::INCORRECT_P1P2);
+        }
+        if cmd.data.len() != EXTERNAL_AUTHENTICATE_LEN {
+            return status(StatusWord::WRONG_LENGTH);
+        }
+        // One EXTERNAL AUTHENTICATE per challenge; a failed attempt leaves no session.
+        let Some(rnd_icc) = self.state.challenge.take() else {
+            return status(StatusWord::CONDITIONS_NOT_SATISFIED);
+        };
+        self.state.sm = None;
+        let fired = self.faults.fire(Site::ExternalAuthenticate, self.apdus);
+        match bac::external_authenticate(&self.bac_keys, &rnd_icc, &cmd.data, &fired) {
+            Outcome::Established(answer, session) => {
+                self.state.sm = Some(session);
+                answer
+            }
+            Outcome::Refused(answer) => answer,
+        }
+    }
+
+    /// Active Authentication (ICAO 9303-11 §6.1) with the DG15 key: ECDSA over
+    /// SHA-256 of the 8-byte challenge, answered as plain r ‖ s (BSI TR-03111 §5.2.1).
+    fn internal_authenticate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        use p256::ecdsa::signature::Signer;
+        if cmd.p1 != 0 || cmd.p2 != 0 {
+            return status(StatusWord::INCORRECT_P1P2);
+        }
+        let Some(key) = self.document.aa_signing_key() else {
+            return status(StatusWord::INS_NOT_SUPPORTED);
+        };
+        if self.state.sm.is_none() {
+            return status(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+        }
+        if cmd.data.len() != 8 {
+            return status(StatusWord::WRONG_LENGTH);
+        }
+        let signature: p256::ecdsa::Signature = key.sign(&cmd.data);
+        ResponseApdu { data: signature.to_bytes().to_vec(), sw: StatusWord::OK }
+    }
+}
+
+impl Transceive for SoftwareChip {
+    fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.apdus = self.apdus.saturating_add(1);
+        if let Some(gone) = &self.gone {
+            return Err(gone.clone());
+        }
+        let fired = self.faults.fire(Site::Transport, self.apdus);
+        if let Some(fault) = fired.iter().next() {
+            let error = match fault {
+                Fault::CardRemoved => TransportError::CardRemoved,
+                _ => TransportError::Other("timeout".into()),
+            };
+            self.state = State::default();
+            self.gone = Some(error.clone());
+            return Err(error);
+        }
+        match parse_command(command) {
+            Ok(cmd) => Ok(self.process(&cmd)),
+            // ISO/IEC 7816-3: a malformed length is a wrong length.
+            Err(_) => Ok(status(StatusWord::WRONG_LENGTH).to_bytes()),
+        }
+    }
+}

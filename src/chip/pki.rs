@@ -1,0 +1,653 @@
+//! A throw-away PKI for software documents: a CSCA, a document signer and EF.SOD.
+//!
+//! - Certificates are X.509 v3 (RFC 5280) profiled after ICAO 9303-12 §7.1:
+//!   the CSCA is self-signed with basicConstraints CA, keyUsage keyCertSign +
+//!   cRLSign and a subject key identifier; the document signer (DS) is issued
+//!   by it with keyUsage digitalSignature and an authority key identifier.
+//! - EF.SOD is `77 L ContentInfo` holding a CMS SignedData (RFC 5652, profiled
+//!   by ICAO 9303-10 §4.6.2) whose encapsulated content is the
+//!   LDSSecurityObject with one hash per data group.
+//!
+//! Keys: RSA-2048 (PKCS#1 v1.5 or PSS, `rsa`) or ECDSA P-256 (`p256`). Key
+//! generation is slow for RSA, so one CSCA key and one DS key per kind are
+//! generated per process and cached in [`OnceLock`]s; certificates, serial
+//! numbers and SODs are fresh for every document.
+
+use super::BuildError;
+use super::der::{self, Date, oids};
+use crate::protocol::crypto::random_bytes;
+use crate::protocol::tlv::tlv;
+use p256::ecdsa::signature::hazmat::PrehashSigner;
+use sha2::Digest;
+use std::sync::OnceLock;
+
+/// A hash algorithm for EF.SOD (the data group hashes and the signature).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HashAlgorithm {
+    /// SHA-1 (still found on older passports).
+    Sha1,
+    /// SHA-224.
+    Sha224,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlgorithm {
+    /// Every algorithm, for tests that loop over them.
+    pub const ALL: [Self; 5] = [Self::Sha1, Self::Sha224, Self::Sha256, Self::Sha384, Self::Sha512];
+
+    /// The digest of `data`.
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Self::Sha1 => sha1::Sha1::digest(data).to_vec(),
+            Self::Sha224 => sha2::Sha224::digest(data).to_vec(),
+            Self::Sha256 => sha2::Sha256::digest(data).to_vec(),
+            Self::Sha384 => sha2::Sha384::digest(data).to_vec(),
+            Self::Sha512 => sha2::Sha512::digest(data).to_vec(),
+        }
+    }
+
+    /// The digest length in bytes.
+    pub fn output_len(self) -> usize {
+        match self {
+            Self::Sha1 => 20,
+            Self::Sha224 => 28,
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+
+    pub(crate) fn oid(self) -> &'static [u64] {
+        match self {
+            Self::Sha1 => oids::SHA1,
+            Self::Sha224 => oids::SHA224,
+            Self::Sha256 => oids::SHA256,
+            Self::Sha384 => oids::SHA384,
+            Self::Sha512 => oids::SHA512,
+        }
+    }
+
+    /// `AlgorithmIdentifier` with absent parameters (RFC 5754 §2).
+    pub(crate) fn algorithm_identifier(self) -> Vec<u8> {
+        der::seq(&[&der::oid(self.oid())])
+    }
+
+    /// `AlgorithmIdentifier` with `NULL` parameters (RFC 8017 DigestInfo, RFC 4055 PSS parameters).
+    fn algorithm_identifier_null(self) -> Vec<u8> {
+        der::seq(&[&der::oid(self.oid()), &der::null()])
+    }
+}
+
+/// The key and signature scheme of a CSCA or document signer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SignerKind {
+    /// RSA-2048, RSASSA-PKCS1-v1_5 (RFC 8017 §8.2), `shaNWithRSAEncryption`.
+    RsaPkcs1v15,
+    /// RSA-2048, RSASSA-PSS (RFC 8017 §8.1) with MGF1 over the same hash and a salt of the hash length.
+    RsaPss,
+    /// ECDSA on NIST P-256 (FIPS 186-4), `ecdsa-with-SHAn`, signature as DER `Ecdsa-Sig-Value`.
+    EcdsaP256,
+}
+
+/// Which cached key a certificate belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Csca,
+    DocumentSigner,
+}
+
+/// A private key from the per-process cache.
+#[derive(Clone, Copy)]
+pub(crate) enum SignerKey {
+    Rsa(&'static rsa::PrivateKey),
+    Ec(&'static p256::ecdsa::SigningKey),
+}
+
+static RSA_KEYS: [OnceLock<rsa::PrivateKey>; 2] = [OnceLock::new(), OnceLock::new()];
+static EC_KEYS: [OnceLock<p256::ecdsa::SigningKey>; 2] = [OnceLock::new(), OnceLock::new()];
+
+/// RSA modulus size of the throw-away keys.
+const RSA_BITS: usize = 2048;
+
+fn cached_key(kind: SignerKind, role: Role) -> Result<SignerKey, BuildError> {
+    let slot = match role {
+        Role::Csca => 0,
+        Role::DocumentSigner => 1,
+    };
+    match kind {
+        SignerKind::RsaPkcs1v15 | SignerKind::RsaPss => {
+            let cell = RSA_KEYS.get(slot).ok_or(BuildError::KeyGeneration("no key slot"))?;
+            if cell.get().is_none() {
+                let key = rsa::PrivateKey::new(&mut getrandom::SysRng, RSA_BITS)
+                    .map_err(|_| BuildError::KeyGeneration("RSA key generation failed"))?;
+                // Another thread may have won the race: either key is fine.
+                let _ = cell.set(key);
+            }
+            cell.get().map(SignerKey::Rsa).ok_or(BuildError::KeyGeneration("RSA key cache"))
+        }
+        SignerKind::EcdsaP256 => {
+            let cell = EC_KEYS.get(slot).ok_or(BuildError::KeyGeneration("no key slot"))?;
+            if cell.get().is_none() {
+                let _ = cell.set(new_p256_key()?);
+            }
+            cell.get().map(SignerKey::Ec).ok_or(BuildError::KeyGeneration("EC key cache"))
+        }
+    }
+}
+
+/// A fresh P-256 key from the operating system's random source (for DG14/DG15).
+pub(crate) fn new_p256_key() -> Result<p256::ecdsa::SigningKey, BuildError> {
+    use p256::elliptic_curve::Generate;
+    p256::ecdsa::SigningKey::try_generate().map_err(|_| BuildError::KeyGeneration("no operating-system random source"))
+}
+
+/// `SubjectPublicKeyInfo` of a P-256 key (RFC 5480 §2: id-ecPublicKey, namedCurve prime256v1, uncompressed point).
+pub(crate) fn p256_spki(key: &p256::ecdsa::VerifyingKey) -> Vec<u8> {
+    let point = key.to_sec1_point(false);
+    der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &der::oid(oids::PRIME256V1)]), &der::bits(point.as_bytes())])
+}
+
+/// `SubjectPublicKeyInfo` of an RSA key (RFC 8017 Appendix A.1.1: rsaEncryption, `RSAPublicKey`).
+fn rsa_spki(key: &rsa::PrivateKey) -> Vec<u8> {
+    use rsa::traits::PublicKeyParts;
+    let public = key.to_public_key();
+    let rsa_public_key = der::seq(&[&der::uint(&public.n().to_be_bytes()), &der::uint(&public.e().to_be_bytes())]);
+    der::seq(&[&der::seq(&[&der::oid(oids::RSA_ENCRYPTION), &der::null()]), &der::bits(&rsa_public_key)])
+}
+
+impl SignerKey {
+    fn spki(self) -> Vec<u8> {
+        match self {
+            Self::Rsa(k) => rsa_spki(k),
+            Self::Ec(k) => p256_spki(k.verifying_key()),
+        }
+    }
+
+    /// Signs `message` with `kind` over `hash`; returns the signature
+    /// `AlgorithmIdentifier` and the signature bytes.
+    pub(crate) fn sign(
+        self,
+        kind: SignerKind,
+        hash: HashAlgorithm,
+        message: &[u8],
+    ) -> Result<(Vec<u8>, Vec<u8>), BuildError> {
+        let digest = hash.digest(message);
+        match (self, kind) {
+            (Self::Rsa(key), SignerKind::RsaPkcs1v15) => {
+                // EMSA-PKCS1-v1_5 over our own DigestInfo (RFC 8017 §9.2), so no
+                // `AssociatedOid` impls are needed for the five hashes.
+                let digest_info = der::seq(&[&hash.algorithm_identifier_null(), &der::octets(&digest)]);
+                let signature = key
+                    .sign(rsa::Pkcs1v15Sign::new_unprefixed(), &digest_info)
+                    .map_err(|_| BuildError::Signing("RSA PKCS#1 v1.5"))?;
+                let oid = match hash {
+                    HashAlgorithm::Sha1 => oids::SHA1_WITH_RSA,
+                    HashAlgorithm::Sha224 => oids::SHA224_WITH_RSA,
+                    HashAlgorithm::Sha256 => oids::SHA256_WITH_RSA,
+                    HashAlgorithm::Sha384 => oids::SHA384_WITH_RSA,
+                    HashAlgorithm::Sha512 => oids::SHA512_WITH_RSA,
+                };
+                Ok((der::seq(&[&der::oid(oid), &der::null()]), signature))
+            }
+            (Self::Rsa(key), SignerKind::RsaPss) => {
+                use rsa::pss::Pss;
+                let mut rng = getrandom::SysRng;
+                let signature = match hash {
+                    HashAlgorithm::Sha1 => key.sign_with_rng(&mut rng, Pss::<sha1::Sha1>::new(), &digest),
+                    HashAlgorithm::Sha224 => key.sign_with_rng(&mut rng, Pss::<sha2::Sha224>::new(), &digest),
+                    HashAlgorithm::Sha256 => key.sign_with_rng(&mut rng, Pss::<sha2::Sha256>::new(), &digest),
+                    HashAlgorithm::Sha384 => key.sign_with_rng(&mut rng, Pss::<sha2::Sha384>::new(), &digest),
+                    HashAlgorithm::Sha512 => key.sign_with_rng(&mut rng, Pss::<sha2::Sha512>::new(), &digest),
+                }
+                .map_err(|_| BuildError::Signing("RSA-PSS"))?;
+                // RSASSA-PSS-params (RFC 4055 §3.1): hashAlgorithm [0], maskGenAlgorithm [1], saltLength [2].
+                let hash_id = hash.algorithm_identifier_null();
+                let params = der::seq(&[
+                    &der::ctx(0, &hash_id),
+                    &der::ctx(1, &der::seq(&[&der::oid(oids::MGF1), &hash_id])),
+                    &der::ctx(2, &der::int(hash.output_len() as u64)),
+                ]);
+                Ok((der::seq(&[&der::oid(oids::RSASSA_PSS), &params]), signature))
+            }
+            (Self::Ec(key), SignerKind::EcdsaP256) => {
+                // FIPS 186-4 §6.4: a longer digest is truncated to the curve order's bit length.
+                let signature: p256::ecdsa::Signature =
+                    key.sign_prehash(&digest).map_err(|_| BuildError::Signing("ECDSA"))?;
+                let oid = match hash {
+                    HashAlgorithm::Sha1 => oids::ECDSA_SHA1,
+                    HashAlgorithm::Sha224 => oids::ECDSA_SHA224,
+                    HashAlgorithm::Sha256 => oids::ECDSA_SHA256,
+                    HashAlgorithm::Sha384 => oids::ECDSA_SHA384,
+                    HashAlgorithm::Sha512 => oids::ECDSA_SHA512,
+                };
+                Ok((der::seq(&[&der::oid(oid)]), signature.to_der().as_bytes().to_vec()))
+            }
+            _ => Err(BuildError::Signing("key does not match the signer kind")),
+        }
+    }
+}
+
+/// What the PKI for one document looks like.
+#[derive(Debug, Clone)]
+pub(crate) struct PkiOptions {
+    /// ISO 3166-1 alpha-2 country of the CSCA and DS (`VN`, `UT` for Utopia).
+    pub country: String,
+    /// Organisation name in both subjects.
+    pub organization: String,
+    /// Kind of the CSCA key.
+    pub csca_kind: SignerKind,
+    /// Kind of the DS key (and of the SOD signature).
+    pub ds_kind: SignerKind,
+    /// CSCA validity.
+    pub csca_validity: (Date, Date),
+    /// DS validity.
+    pub ds_validity: (Date, Date),
+    /// Whether the DS certificate carries its extensions (keyUsage, AKI, SKI).
+    pub ds_extensions: bool,
+}
+
+/// A CSCA and a document signer, ready to sign an SOD.
+pub(crate) struct Pki {
+    /// The CSCA certificate (DER).
+    pub csca_cert: Vec<u8>,
+    /// The DS certificate (DER).
+    pub ds_cert: Vec<u8>,
+    /// The DS key.
+    pub ds_key: SignerKey,
+    /// The DS kind.
+    pub ds_kind: SignerKind,
+    /// The DS certificate's issuer `Name` (DER), for IssuerAndSerialNumber.
+    pub ds_issuer: Vec<u8>,
+    /// The DS certificate's serial number as an encoded `INTEGER`.
+    pub ds_serial: Vec<u8>,
+}
+
+fn name(country: &str, organization: &str, common_name: &str) -> Vec<u8> {
+    let rdn = |oid: &[u64], value: Vec<u8>| der::set(&[&der::seq(&[&der::oid(oid), &value])]);
+    der::seq(&[
+        &rdn(oids::COUNTRY_NAME, der::printable(country)),
+        &rdn(oids::ORGANIZATION_NAME, der::utf8(organization)),
+        &rdn(oids::COMMON_NAME, der::utf8(common_name)),
+    ])
+}
+
+fn serial_number() -> Result<Vec<u8>, BuildError> {
+    let mut serial = [0u8; 8];
+    random_bytes(&mut serial).map_err(|_| BuildError::KeyGeneration("no operating-system random source"))?;
+    serial[0] = (serial[0] & 0x7F) | 0x01;
+    Ok(der::uint(&serial))
+}
+
+/// RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING's value.
+fn key_identifier(spki: &[u8]) -> Vec<u8> {
+    use crate::protocol::tlv::{Reader, read_tlv};
+    let public_key = (|| {
+        let outer = crate::protocol::tlv::single_tlv(spki, 0x30, "SPKI").ok()?;
+        let mut r = Reader::new(outer);
+        read_tlv(&mut r, "algorithm").ok()?;
+        let bits = read_tlv(&mut r, "subjectPublicKey").ok()?;
+        bits.value.get(1..)
+    })()
+    .unwrap_or(spki);
+    sha1::Sha1::digest(public_key).to_vec()
+}
+
+fn extension(oid: &[u64], critical: bool, value: &[u8]) -> Vec<u8> {
+    if critical {
+        der::seq(&[&der::oid(oid), &der::bool_true(), &der::octets(value)])
+    } else {
+        der::seq(&[&der::oid(oid), &der::octets(value)])
+    }
+}
+
+struct CertificateRequest<'a> {
+    serial: &'a [u8],
+    issuer: &'a [u8],
+    subject: &'a [u8],
+    validity: (Date, Date),
+    spki: &'a [u8],
+    extensions: Vec<Vec<u8>>,
+}
+
+fn certificate(
+    req: &CertificateRequest<'_>,
+    issuer_key: SignerKey,
+    issuer_kind: SignerKind,
+) -> Result<Vec<u8>, BuildError> {
+    // The signature AlgorithmIdentifier appears inside the TBS and again outside it.
+    let algorithm = certificate_signature_algorithm(issuer_kind);
+    let mut tbs_parts: Vec<Vec<u8>> = vec![
+        der::ctx(0, &der::int(2)),
+        req.serial.to_vec(),
+        algorithm.clone(),
+        req.issuer.to_vec(),
+        der::seq(&[&der::utc_time(req.validity.0), &der::utc_time(req.validity.1)]),
+        req.subject.to_vec(),
+        req.spki.to_vec(),
+    ];
+    if !req.extensions.is_empty() {
+        let exts: Vec<&[u8]> = req.extensions.iter().map(Vec::as_slice).collect();
+        tbs_parts.push(der::ctx(3, &der::seq(&exts)));
+    }
+    let parts: Vec<&[u8]> = tbs_parts.iter().map(Vec::as_slice).collect();
+    let tbs = der::seq(&parts);
+    let (signed_algorithm, signature) = issuer_key.sign(issuer_kind, HashAlgorithm::Sha256, &tbs)?;
+    if signed_algorithm != algorithm {
+        return Err(BuildError::Signing("signature algorithm changed while signing"));
+    }
+    Ok(der::seq(&[&tbs, &algorithm, &der::bits(&signature)]))
+}
+
+/// The signature `AlgorithmIdentifier` certificates use (always over SHA-256).
+fn certificate_signature_algorithm(kind: SignerKind) -> Vec<u8> {
+    let hash = HashAlgorithm::Sha256;
+    match kind {
+        SignerKind::RsaPkcs1v15 => der::seq(&[&der::oid(oids::SHA256_WITH_RSA), &der::null()]),
+        SignerKind::RsaPss => {
+            let hash_id = hash.algorithm_identifier_null();
+            der::seq(&[
+                &der::oid(oids::RSASSA_PSS),
+                &der::seq(&[
+                    &der::ctx(0, &hash_id),
+                    &der::ctx(1, &der::seq(&[&der::oid(oids::MGF1), &hash_id])),
+                    &der::ctx(2, &der::int(hash.output_len() as u64)),
+                ]),
+            ])
+        }
+        SignerKind::EcdsaP256 => der::seq(&[&der::oid(oids::ECDSA_SHA256)]),
+    }
+}
+
+/// Issues a CSCA and a DS certificate for one document.
+pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
+    let csca_key = cached_key(options.csca_kind, Role::Csca)?;
+    let ds_key = cached_key(options.ds_kind, Role::DocumentSigner)?;
+
+    let csca_name = name(&options.country, &options.organization, "mrtdd demo CSCA (synthetic)");
+    let csca_spki = csca_key.spki();
+    let csca_ski = key_identifier(&csca_spki);
+    let csca_serial = serial_number()?;
+    let csca_cert = certificate(
+        &CertificateRequest {
+            serial: &csca_serial,
+            issuer: &csca_name,
+            subject: &csca_name,
+            validity: options.csca_validity,
+            spki: &csca_spki,
+            extensions: vec![
+                extension(oids::SUBJECT_KEY_IDENTIFIER, false, &der::octets(&csca_ski)),
+                extension(oids::AUTHORITY_KEY_IDENTIFIER, false, &der::seq(&[&der::ctx_primitive(0, &csca_ski)])),
+                extension(oids::KEY_USAGE, true, &der::named_bits(0x06)),
+                extension(oids::BASIC_CONSTRAINTS, true, &der::seq(&[&der::bool_true(), &der::int(0)])),
+            ],
+        },
+        csca_key,
+        options.csca_kind,
+    )?;
+
+    let ds_name = name(&options.country, &options.organization, "mrtdd demo Document Signer (synthetic)");
+    let ds_spki = ds_key.spki();
+    let ds_serial = serial_number()?;
+    let extensions = if options.ds_extensions {
+        vec![
+            extension(oids::AUTHORITY_KEY_IDENTIFIER, false, &der::seq(&[&der::ctx_primitive(0, &csca_ski)])),
+            extension(oids::SUBJECT_KEY_IDENTIFIER, false, &der::octets(&key_identifier(&ds_spki))),
+            extension(oids::KEY_USAGE, true, &der::named_bits(0x80)),
+        ]
+    } else {
+        Vec::new()
+    };
+    let ds_cert = certificate(
+        &CertificateRequest {
+            serial: &ds_serial,
+            issuer: &csca_name,
+            subject: &ds_name,
+            validity: options.ds_validity,
+            spki: &ds_spki,
+            extensions,
+        },
+        csca_key,
+        options.csca_kind,
+    )?;
+    Ok(Pki { csca_cert, ds_cert, ds_key, ds_kind: options.ds_kind, ds_issuer: csca_name, ds_serial })
+}
+
+/// How EF.SOD is to be made (including the deliberate defects of hostile documents).
+#[derive(Debug, Clone)]
+pub(crate) struct SodOptions {
+    /// Hash of the data groups, of the signed attributes and of the signature.
+    pub hash: HashAlgorithm,
+    /// Data group numbers with their hash values, in this order.
+    pub hashes: Vec<(u8, Vec<u8>)>,
+    /// The signingTime attribute, if any.
+    pub signing_time: Option<Date>,
+    /// Put the DS certificate into `certificates` (ICAO: it SHOULD be there).
+    pub include_certificate: bool,
+    /// Flip one bit of the signature (HOSTILE 21).
+    pub corrupt_signature: bool,
+    /// Make messageDigest differ from hash(eContent) (HOSTILE 21), with a valid signature.
+    pub wrong_message_digest: bool,
+}
+
+/// Builds EF.SOD: `77 L ContentInfo` (ICAO 9303-10 §4.6.2.2).
+///
+/// ```text
+/// ContentInfo ::= SEQUENCE { contentType id-signedData, content [0] EXPLICIT SignedData }
+/// SignedData ::= SEQUENCE { version 3, digestAlgorithms SET OF AlgorithmIdentifier,
+///     encapContentInfo SEQUENCE { eContentType id-icao-ldsSecurityObject, eContent [0] EXPLICIT OCTET STRING },
+///     certificates [0] IMPLICIT SET OF Certificate, signerInfos SET OF SignerInfo }
+/// SignerInfo ::= SEQUENCE { version 1, sid IssuerAndSerialNumber, digestAlgorithm,
+///     signedAttrs [0] IMPLICIT SET OF Attribute, signatureAlgorithm, signature OCTET STRING }
+/// LDSSecurityObject ::= SEQUENCE { version 0, hashAlgorithm AlgorithmIdentifier,
+///     dataGroupHashValues SEQUENCE OF SEQUENCE { dataGroupNumber INTEGER, dataGroupHashValue OCTET STRING } }
+/// ```
+/// The signature covers the DER `SET OF` encoding of the signed attributes (RFC 5652 §5.4).
+pub(crate) fn build_sod(pki: &Pki, options: &SodOptions) -> Result<Vec<u8>, BuildError> {
+    let hash = options.hash;
+    let dg_hashes: Vec<Vec<u8>> =
+        options.hashes.iter().map(|(n, h)| der::seq(&[&der::int(u64::from(*n)), &der::octets(h)])).collect();
+    let dg_refs: Vec<&[u8]> = dg_hashes.iter().map(Vec::as_slice).collect();
+    let lds_security_object = der::seq(&[&der::int(0), &hash.algorithm_identifier(), &der::seq(&dg_refs)]);
+
+    let mut message_digest = hash.digest(&lds_security_object);
+    if options.wrong_message_digest
+        && let Some(b) = message_digest.first_mut()
+    {
+        *b ^= 0x01;
+    }
+    let attribute = |oid: &[u64], value: Vec<u8>| der::seq(&[&der::oid(oid), &der::set(&[&value])]);
+    let mut attributes = vec![
+        attribute(oids::CONTENT_TYPE, der::oid(oids::LDS_SECURITY_OBJECT)),
+        attribute(oids::MESSAGE_DIGEST, der::octets(&message_digest)),
+    ];
+    if let Some(date) = options.signing_time {
+        attributes.push(attribute(oids::SIGNING_TIME, der::utc_time(date)));
+    }
+    let attr_refs: Vec<&[u8]> = attributes.iter().map(Vec::as_slice).collect();
+    let signed_attrs_set = der::set_of(&attr_refs);
+    let (signature_algorithm, mut signature) = pki.ds_key.sign(pki.ds_kind, hash, &signed_attrs_set)?;
+    if options.corrupt_signature
+        && let Some(b) = signature.last_mut()
+    {
+        *b ^= 0x01;
+    }
+    // Stored as [0] IMPLICIT: the same contents under tag A0.
+    let mut signed_attrs_implicit = signed_attrs_set;
+    if let Some(tag) = signed_attrs_implicit.first_mut() {
+        *tag = 0xA0;
+    }
+
+    let signer_info = der::seq(&[
+        &der::int(1),
+        &der::seq(&[&pki.ds_issuer, &pki.ds_serial]),
+        &hash.algorithm_identifier(),
+        &signed_attrs_implicit,
+        &signature_algorithm,
+        &der::octets(&signature),
+    ]);
+    let encap = der::seq(&[&der::oid(oids::LDS_SECURITY_OBJECT), &der::ctx(0, &der::octets(&lds_security_object))]);
+    let mut signed_data_parts = vec![der::int(3), der::set_of(&[&hash.algorithm_identifier()]), encap];
+    if options.include_certificate {
+        signed_data_parts.push(der::ctx(0, &pki.ds_cert));
+    }
+    signed_data_parts.push(der::set_of(&[&signer_info]));
+    let parts: Vec<&[u8]> = signed_data_parts.iter().map(Vec::as_slice).collect();
+    let signed_data = der::seq(&parts);
+    let content_info = der::seq(&[&der::oid(oids::SIGNED_DATA), &der::ctx(0, &signed_data)]);
+    Ok(tlv(0x77, &content_info))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use x509_parser::prelude::*;
+
+    pub(crate) fn verify_with_spki(spki_der: &[u8], algorithm_oid: &str, message: &[u8], signature: &[u8]) -> bool {
+        use rsa::pkcs8::DecodePublicKey;
+        use sha2::Digest as _;
+        let (_, spki) = SubjectPublicKeyInfo::from_der(spki_der).unwrap();
+        let hash_of = |oid: &str| -> Option<HashAlgorithm> {
+            Some(match oid {
+                "1.2.840.113549.1.1.5" | "1.2.840.10045.4.1" => HashAlgorithm::Sha1,
+                "1.2.840.113549.1.1.14" | "1.2.840.10045.4.3.1" => HashAlgorithm::Sha224,
+                "1.2.840.113549.1.1.11" | "1.2.840.10045.4.3.2" => HashAlgorithm::Sha256,
+                "1.2.840.113549.1.1.12" | "1.2.840.10045.4.3.3" => HashAlgorithm::Sha384,
+                "1.2.840.113549.1.1.13" | "1.2.840.10045.4.3.4" => HashAlgorithm::Sha512,
+                _ => return None,
+            })
+        };
+        match spki.algorithm.algorithm.to_id_string().as_str() {
+            "1.2.840.113549.1.1.1" => {
+                let key = rsa::PublicKey::from_public_key_der(spki_der).unwrap();
+                if algorithm_oid == "1.2.840.113549.1.1.10" {
+                    // The tests sign PSS over SHA-256 (certificates) or the SOD hash; try SHA-256 then all.
+                    return HashAlgorithm::ALL.iter().any(|h| {
+                        let d = h.digest(message);
+                        match h {
+                            HashAlgorithm::Sha1 => key.verify(rsa::pss::Pss::<sha1::Sha1>::new(), &d, signature),
+                            HashAlgorithm::Sha224 => key.verify(rsa::pss::Pss::<sha2::Sha224>::new(), &d, signature),
+                            HashAlgorithm::Sha256 => key.verify(rsa::pss::Pss::<sha2::Sha256>::new(), &d, signature),
+                            HashAlgorithm::Sha384 => key.verify(rsa::pss::Pss::<sha2::Sha384>::new(), &d, signature),
+                            HashAlgorithm::Sha512 => key.verify(rsa::pss::Pss::<sha2::Sha512>::new(), &d, signature),
+                        }
+                        .is_ok()
+                    });
+                }
+                let h = hash_of(algorithm_oid).unwrap();
+                let scheme = match h {
+                    HashAlgorithm::Sha1 => rsa::Pkcs1v15Sign::new::<sha1::Sha1>(),
+                    HashAlgorithm::Sha224 => rsa::Pkcs1v15Sign::new::<sha2::Sha224>(),
+                    HashAlgorithm::Sha256 => rsa::Pkcs1v15Sign::new::<sha2::Sha256>(),
+                    HashAlgorithm::Sha384 => rsa::Pkcs1v15Sign::new::<sha2::Sha384>(),
+                    HashAlgorithm::Sha512 => rsa::Pkcs1v15Sign::new::<sha2::Sha512>(),
+                };
+                key.verify(scheme, &h.digest(message), signature).is_ok()
+            }
+            "1.2.840.10045.2.1" => {
+                use p256::ecdsa::signature::hazmat::PrehashVerifier;
+                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(&spki.subject_public_key.data).unwrap();
+                let sig = p256::ecdsa::Signature::from_der(signature).unwrap();
+                let _ = sha2::Sha256::digest(b"");
+                key.verify_prehash(&hash_of(algorithm_oid).unwrap().digest(message), &sig).is_ok()
+            }
+            other => panic!("unexpected key algorithm {other}"),
+        }
+    }
+
+    fn options(kind: SignerKind) -> PkiOptions {
+        PkiOptions {
+            country: "VN".into(),
+            organization: "mrtdd test".into(),
+            csca_kind: kind,
+            ds_kind: kind,
+            csca_validity: (Date::new(2020, 1, 1), Date::new(2040, 1, 1)),
+            ds_validity: (Date::new(2021, 1, 1), Date::new(2036, 1, 1)),
+            ds_extensions: true,
+        }
+    }
+
+    pub(crate) fn check_chain(csca_der: &[u8], ds_der: &[u8], country: &str) {
+        let (rest, csca) = X509Certificate::from_der(csca_der).unwrap();
+        assert!(rest.is_empty());
+        let (rest, ds) = X509Certificate::from_der(ds_der).unwrap();
+        assert!(rest.is_empty());
+        assert_eq!(csca.version(), X509Version::V3);
+        assert_eq!(csca.subject(), csca.issuer());
+        assert_eq!(ds.issuer(), csca.subject());
+        let c = csca.subject().iter_country().next().unwrap().as_str().unwrap().to_string();
+        assert_eq!(c, country);
+        let bc = csca.basic_constraints().unwrap().unwrap();
+        assert!(bc.critical && bc.value.ca);
+        let ku = csca.key_usage().unwrap().unwrap();
+        assert!(ku.critical && ku.value.key_cert_sign() && ku.value.crl_sign() && !ku.value.digital_signature());
+        let ds_ku = ds.key_usage().unwrap().unwrap();
+        assert!(ds_ku.value.digital_signature() && !ds_ku.value.key_cert_sign());
+        // AKI of the DS = SKI of the CSCA.
+        let ski = csca
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(k) => Some(k.0.to_vec()),
+                _ => None,
+            })
+            .unwrap();
+        let aki = ds
+            .extensions()
+            .iter()
+            .find_map(|e| match e.parsed_extension() {
+                ParsedExtension::AuthorityKeyIdentifier(a) => a.key_identifier.as_ref().map(|k| k.0.to_vec()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(ski, aki);
+        assert_eq!(ski.len(), 20);
+        // Both signatures verify with the CSCA key.
+        let csca_spki = csca.tbs_certificate.subject_pki.raw;
+        for cert in [&csca, &ds] {
+            let alg = cert.signature_algorithm.algorithm.to_id_string();
+            assert!(
+                verify_with_spki(csca_spki, &alg, cert.tbs_certificate.as_ref(), &cert.signature_value.data),
+                "certificate signature ({alg})"
+            );
+        }
+        // And a flipped bit does not.
+        let mut tampered = ds.tbs_certificate.as_ref().to_vec();
+        tampered[10] ^= 1;
+        let alg = ds.signature_algorithm.algorithm.to_id_string();
+        assert!(!verify_with_spki(csca_spki, &alg, &tampered, &ds.signature_value.data));
+    }
+
+    #[test]
+    fn certificates_parse_and_chain_for_every_kind() {
+        for kind in [SignerKind::EcdsaP256, SignerKind::RsaPkcs1v15, SignerKind::RsaPss] {
+            let pki = issue(&options(kind)).unwrap();
+            check_chain(&pki.csca_cert, &pki.ds_cert, "VN");
+        }
+    }
+
+    #[test]
+    fn mixed_kinds_chain() {
+        let mut o = options(SignerKind::EcdsaP256);
+        o.csca_kind = SignerKind::RsaPkcs1v15;
+        let pki = issue(&o).unwrap();
+        check_chain(&pki.csca_cert, &pki.ds_cert, "VN");
+        let (_, ds) = X509Certificate::from_der(&pki.ds_cert).unwrap();
+        assert_eq!(ds.signature_algorithm.algorithm.to_id_string(), "1.2.840.113549.1.1.11");
+        assert_eq!(ds.public_key().algorithm.algorithm.to_id_string(), "1.2.840.10045.2.1");
+    }
+
+    #[test]
+    fn ds_without_extensions() {
+        let mut o = options(SignerKind::EcdsaP256);
+        o.ds_extensions = false;
+        let pki = issue(&o).unwrap();
+        let (_, ds) = X509Certificate::from_der(&pki.ds_cert).unwrap();
+        assert!(ds.extensions().is_empty());
+        assert!(ds.key_usage().unwrap().is_none());
+    }
+}
