@@ -6,7 +6,7 @@
 //! | INS | command | notes |
 //! |---|---|---|
 //! | `A4` | SELECT | P1 `04` AID, P1 `02` EF by FID, P1 `00` MF (`3F00`) or FID; P2 `0C`/`00`/`04` |
-//! | `B0` | READ BINARY | P1 `80|sfi` with P2 offset, or a 15-bit offset in P1-P2 |
+//! | `B0` | READ BINARY | P1 `80`+SFI with P2 offset, or a 15-bit offset in P1-P2 |
 //! | `B1` | READ BINARY (odd) | P1-P2 `0000` current EF, `00 sfi`, or a FID; offset in DO'54'; data in DO'53' |
 //! | `84` | GET CHALLENGE | Le `08` |
 //! | `82` | EXTERNAL AUTHENTICATE | BAC mutual authentication |
@@ -151,11 +151,12 @@ impl SoftwareChip {
             self.state.sm = None;
             return status(*sw).to_bytes();
         }
-        let answer = self.execute(&inner);
+        // BAC is done in plain; a protected EXTERNAL AUTHENTICATE is refused (wrapped).
+        let answer =
+            if inner.ins == 0x82 { status(StatusWord::CONDITIONS_NOT_SATISFIED) } else { self.execute(&inner) };
         let fired = self.faults.fire(Site::SmResponse, self.apdus);
         match self.state.sm.as_mut() {
             Some(session) => session.wrap_response(&answer, inner.ins & 1 == 1, &fired),
-            // The command replaced or ended the session (a protected EXTERNAL AUTHENTICATE).
             None => answer.to_bytes(),
         }
     }

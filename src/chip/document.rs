@@ -72,6 +72,9 @@ impl Drop for Document {
         for (_, bytes) in self.files.iter_mut().chain(self.mf_files.iter_mut()) {
             bytes.zeroize();
         }
+        if let Some(can) = self.can.as_mut() {
+            can.zeroize();
+        }
     }
 }
 
@@ -499,6 +502,7 @@ pub struct DocumentBuilder {
     csca_validity: (Date, Date),
     ds_validity: (Date, Date),
     ds_extensions: bool,
+    ds_explicit_parameters: bool,
     signing_time: bool,
     include_ds_certificate: bool,
     corrupt_sod_signature: bool,
@@ -531,6 +535,7 @@ impl DocumentBuilder {
             csca_validity: (Date::new(2020, 1, 1), Date::new(2045, 1, 1)),
             ds_validity: (Date::new(2021, 1, 1), Date::new(2036, 6, 1)),
             ds_extensions: true,
+            ds_explicit_parameters: false,
             signing_time: true,
             include_ds_certificate: true,
             corrupt_sod_signature: false,
@@ -644,6 +649,13 @@ impl DocumentBuilder {
         self
     }
 
+    /// An ECDSA document signer key given with explicit P-256 domain parameters
+    /// instead of the named curve (HOSTILE 27; Vietnam's signers use explicit parameters).
+    pub fn ds_explicit_curve_parameters(mut self) -> Self {
+        self.ds_explicit_parameters = true;
+        self
+    }
+
     /// No signingTime signed attribute.
     pub fn without_signing_time(mut self) -> Self {
         self.signing_time = false;
@@ -730,6 +742,7 @@ impl DocumentBuilder {
             csca_validity: self.csca_validity,
             ds_validity: self.ds_validity,
             ds_extensions: self.ds_extensions,
+            ds_explicit_parameters: self.ds_explicit_parameters,
         })?;
         let sod = match sod {
             Some(bytes) => bytes,

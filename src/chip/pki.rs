@@ -152,6 +152,54 @@ pub(crate) fn p256_spki(key: &p256::ecdsa::VerifyingKey) -> Vec<u8> {
     der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &der::oid(oids::PRIME256V1)]), &der::bits(point.as_bytes())])
 }
 
+/// NIST P-256 domain parameters (FIPS 186-4 §D.1.2.3 / SEC 2 §2.4.2), big-endian.
+mod p256_domain {
+    pub const P: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+    ];
+    pub const A: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+        0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFC,
+    ];
+    pub const B: [u8; 32] = [
+        0x5A, 0xC6, 0x35, 0xD8, 0xAA, 0x3A, 0x93, 0xE7, 0xB3, 0xEB, 0xBD, 0x55, 0x76, 0x98, 0x86, 0xBC, 0x65, 0x1D,
+        0x06, 0xB0, 0xCC, 0x53, 0xB0, 0xF6, 0x3B, 0xCE, 0x3C, 0x3E, 0x27, 0xD2, 0x60, 0x4B,
+    ];
+    pub const G: [u8; 65] = [
+        0x04, 0x6B, 0x17, 0xD1, 0xF2, 0xE1, 0x2C, 0x42, 0x47, 0xF8, 0xBC, 0xE6, 0xE5, 0x63, 0xA4, 0x40, 0xF2, 0x77,
+        0x03, 0x7D, 0x81, 0x2D, 0xEB, 0x33, 0xA0, 0xF4, 0xA1, 0x39, 0x45, 0xD8, 0x98, 0xC2, 0x96, 0x4F, 0xE3, 0x42,
+        0xE2, 0xFE, 0x1A, 0x7F, 0x9B, 0x8E, 0xE7, 0xEB, 0x4A, 0x7C, 0x0F, 0x9E, 0x16, 0x2B, 0xCE, 0x33, 0x57, 0x6B,
+        0x31, 0x5E, 0xCE, 0xCB, 0xB6, 0x40, 0x68, 0x37, 0xBF, 0x51, 0xF5,
+    ];
+    pub const N: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xBC, 0xE6,
+        0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63, 0x25, 0x51,
+    ];
+}
+
+/// `SubjectPublicKeyInfo` of a P-256 key with *explicit* domain parameters
+/// (RFC 3279 §2.3.5 `SpecifiedECDomain`), as some states' signers use (HOSTILE 27).
+///
+/// ```text
+/// ECParameters ::= SEQUENCE { version INTEGER (1), fieldID SEQUENCE { prime-field, p },
+///     curve SEQUENCE { a OCTET STRING, b OCTET STRING }, base OCTET STRING, order INTEGER, cofactor INTEGER }
+/// ```
+pub(crate) fn p256_spki_explicit(key: &p256::ecdsa::VerifyingKey) -> Vec<u8> {
+    use p256_domain::{A, B, G, N, P};
+    const PRIME_FIELD: &[u64] = &[1, 2, 840, 10045, 1, 1];
+    let parameters = der::seq(&[
+        &der::int(1),
+        &der::seq(&[&der::oid(PRIME_FIELD), &der::uint(&P)]),
+        &der::seq(&[&der::octets(&A), &der::octets(&B)]),
+        &der::octets(&G),
+        &der::uint(&N),
+        &der::int(1),
+    ]);
+    let point = key.to_sec1_point(false);
+    der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &parameters]), &der::bits(point.as_bytes())])
+}
+
 /// `SubjectPublicKeyInfo` of an RSA key (RFC 8017 Appendix A.1.1: rsaEncryption, `RSAPublicKey`).
 fn rsa_spki(key: &rsa::PrivateKey) -> Vec<u8> {
     use rsa::traits::PublicKeyParts;
@@ -249,6 +297,8 @@ pub(crate) struct PkiOptions {
     pub ds_validity: (Date, Date),
     /// Whether the DS certificate carries its extensions (keyUsage, AKI, SKI).
     pub ds_extensions: bool,
+    /// Whether an ECDSA DS key is given with explicit curve parameters.
+    pub ds_explicit_parameters: bool,
 }
 
 /// A CSCA and a document signer, ready to sign an SOD.
@@ -391,7 +441,10 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
     )?;
 
     let ds_name = name(&options.country, &options.organization, "mrtdd demo Document Signer (synthetic)");
-    let ds_spki = ds_key.spki();
+    let ds_spki = match ds_key {
+        SignerKey::Ec(k) if options.ds_explicit_parameters => p256_spki_explicit(k.verifying_key()),
+        _ => ds_key.spki(),
+    };
     let ds_serial = serial_number()?;
     let extensions = if options.ds_extensions {
         vec![
@@ -568,6 +621,7 @@ pub(crate) mod tests {
             csca_validity: (Date::new(2020, 1, 1), Date::new(2040, 1, 1)),
             ds_validity: (Date::new(2021, 1, 1), Date::new(2036, 1, 1)),
             ds_extensions: true,
+            ds_explicit_parameters: false,
         }
     }
 
@@ -639,6 +693,32 @@ pub(crate) mod tests {
         let (_, ds) = X509Certificate::from_der(&pki.ds_cert).unwrap();
         assert_eq!(ds.signature_algorithm.algorithm.to_id_string(), "1.2.840.113549.1.1.11");
         assert_eq!(ds.public_key().algorithm.algorithm.to_id_string(), "1.2.840.10045.2.1");
+    }
+
+    #[test]
+    fn explicit_p256_parameters() {
+        // The base point is the public key of the scalar 1; the order is the first invalid scalar.
+        let mut one = [0u8; 32];
+        one[31] = 1;
+        let k1 = p256::ecdsa::SigningKey::from_slice(&one).unwrap();
+        assert_eq!(k1.verifying_key().to_sec1_point(false).as_bytes(), p256_domain::G);
+        assert!(p256::ecdsa::SigningKey::from_slice(&p256_domain::N).is_err());
+        let mut n_minus_1 = p256_domain::N;
+        n_minus_1[31] -= 1;
+        assert!(p256::ecdsa::SigningKey::from_slice(&n_minus_1).is_ok());
+        // a = p - 3.
+        assert_eq!(p256_domain::A[..31], p256_domain::P[..31]);
+        assert_eq!(p256_domain::A[31] + 3, p256_domain::P[31]);
+
+        let mut o = options(SignerKind::EcdsaP256);
+        o.ds_explicit_parameters = true;
+        let pki = issue(&o).unwrap();
+        check_chain(&pki.csca_cert, &pki.ds_cert, "VN");
+        let (_, ds) = X509Certificate::from_der(&pki.ds_cert).unwrap();
+        let params = ds.public_key().algorithm.parameters.as_ref().unwrap();
+        assert_eq!(params.tag(), asn1_rs::Tag::Sequence, "explicit parameters, not a named curve");
+        let (_, csca) = X509Certificate::from_der(&pki.csca_cert).unwrap();
+        assert_eq!(csca.public_key().algorithm.parameters.as_ref().unwrap().tag(), asn1_rs::Tag::Oid);
     }
 
     #[test]

@@ -324,6 +324,19 @@ mod tests {
         );
         assert_eq!(resp, hex!("8709019FF0EC34F9922651990290008E08AD55CC17140B2DED9000"));
         assert_eq!(sm.ssc(), hex!("887022120C06C22A"));
+
+        let read = crate::protocol::apdu::parse_command(&hex!("0CB000040D9701128E082EA28A70F3C7B53500")).unwrap();
+        let inner = sm.unwrap_command(&read).unwrap();
+        assert_eq!((inner.p1, inner.p2, inner.le), (0, 4, Some(0x12)));
+        let resp = sm.wrap_response(
+            &ResponseApdu { data: hex!("04303130365F36063034303030305C026175").to_vec(), sw: StatusWord::OK },
+            false,
+            &Fired::default(),
+        );
+        assert_eq!(
+            resp,
+            hex!("871901FB9235F4E4037F2327DCC8964F1F9B8C30F42C8E2FFF224A990290008E08C8B2787EAEA07D749000")
+        );
     }
 
     #[test]

@@ -417,6 +417,9 @@ fn hostile_document_variants() {
     let doc = DocumentBuilder::cccd_demo().ds_validity(Date::new(2010, 1, 1), Date::new(2015, 1, 1)).build().unwrap();
     let (_, ds) = X509Certificate::from_der(doc.document_signer_certificate()).unwrap();
     assert_eq!(ds.validity().not_after.to_datetime().year(), 2015);
+    // Explicit EC parameters for the DS key (the Vietnam case): still a valid chain and signature.
+    let doc = DocumentBuilder::cccd_demo().ds_explicit_curve_parameters().build().unwrap();
+    validate(&doc, "VN");
     // MF file and the SELECT MF quirk switched off.
     let doc =
         DocumentBuilder::cccd_demo().mf_file(0x011C, vec![0x31, 0x00]).select_mf_unsupported(false).build().unwrap();
@@ -593,6 +596,21 @@ fn active_authentication_signs_the_challenge() {
     assert!(key.verify(&[0; 8], &sig).is_err());
     let mut p = open(Document::td3_specimen().unwrap());
     assert_eq!(p.send(&CommandApdu::new(0, 0x88, 0, 0).with_data(challenge).with_le(256)).unwrap().sw, 0x6D00);
+}
+
+#[test]
+fn chip_is_send() {
+    fn assert_send<T: Send + 'static>() {}
+    assert_send::<SoftwareChip>();
+    assert_send::<Document>();
+}
+
+#[test]
+fn protected_external_authenticate_is_refused() {
+    let mut t = open(cccd());
+    let a = t.send(&CommandApdu::new(0, 0x82, 0, 0).with_data([0u8; 40]).with_le(40)).unwrap();
+    assert_eq!(a.sw, 0x6985);
+    assert!(t.chip.secure_messaging_active());
 }
 
 #[test]
