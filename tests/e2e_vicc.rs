@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 
 use mrtdd::pcsc as adapter;
 use mrtdd::protocol::access;
+use mrtdd::protocol::apdu::{CommandApdu, StatusWord};
 use mrtdd::protocol::error::{Error, TransportError};
 use mrtdd::protocol::lds::{self, DataGroup, FileId};
 use mrtdd::protocol::mrz::Mrz;
@@ -319,4 +320,45 @@ fn wrong_key_is_access_denied() {
     let result = vicc.with_card(|t| bac_read_dg1(t, other));
     // vicc answers a wrong key with 6988 (real chips often 6300).
     assert!(matches!(result, Err(Error::AccessDenied(_))), "{result:?}");
+}
+
+#[test]
+fn protected_response_above_264_bytes_passes_the_adapter() {
+    if !enabled("protected_response_above_264_bytes_passes_the_adapter") {
+        return;
+    }
+    let doc = mrtdd::chip::Document::td3_specimen().expect("TD3 specimen");
+    let vicc = Vicc::start(READER_1, "le00", &doc.files(), None);
+    let info = Mrz::parse(doc.mrz()).expect("specimen MRZ").bac_key().mrz_information();
+    let mut longest = 0;
+    let response = vicc.with_card(|t| {
+        let mut t = Longest { inner: t, longest: &mut longest };
+        let mut plain = PlainChip::new(&mut t);
+        plain.select_application()?;
+        let channel = access::bac(plain.transport(), &info, &mut access::OsRng)?;
+        let mut chip = plain.into_secure(channel, Box::new(|_: &mut dyn Transceive| Err(Error::Cancelled)));
+        // READ BINARY of DG2 by SFI with Le = 00 (Ne = 256): vicc wraps 256
+        // bytes in DO'87' and DO'8E', 281 bytes on the wire — more than
+        // pcsc::MAX_BUFFER_SIZE (264).
+        chip.exchange(CommandApdu::new(0x00, 0xB0, 0x80 | DataGroup::DG2.sfi(), 0x00).with_le(256))
+    });
+    let response = response.expect("READ BINARY with Le = 00 under secure messaging");
+    assert!(longest > 264, "the longest response was {longest} bytes");
+    assert_eq!(response.sw, StatusWord::OK);
+    assert_eq!(response.data.len(), 256);
+    assert_eq!(response.data[..], doc.file(DataGroup::DG2.fid()).expect("DG2")[..256]);
+}
+
+/// A transport that remembers the length of the longest response.
+struct Longest<'a, T: Transceive> {
+    inner: T,
+    longest: &'a mut usize,
+}
+
+impl<T: Transceive> Transceive for Longest<'_, T> {
+    fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let response = self.inner.transceive(command)?;
+        *self.longest = (*self.longest).max(response.len());
+        Ok(response)
+    }
 }
