@@ -47,6 +47,8 @@ pub const MIN_CHUNK: usize = 16;
 pub const MAX_REAUTHENTICATIONS: usize = 4;
 /// Largest offset of even-INS READ BINARY (15 bits, ISO/IEC 7816-4 §11.2.3).
 pub const MAX_B0_OFFSET: usize = 0x7FFF;
+/// The largest DO'53' header (tag and three length bytes) around odd-INS READ BINARY data.
+const ODD_INS_HEADER_MAX: usize = 4;
 /// Le of an extended-length READ BINARY when extended length is enabled.
 pub const EXTENDED_CHUNK: usize = 0x0F00;
 
@@ -290,7 +292,9 @@ impl SecureChip<'_> {
             let off = (offset as u32).to_be_bytes();
             let skip = off.iter().take_while(|&&b| b == 0).count().min(3);
             let data = tlv::tlv(0x54, off.get(skip..).unwrap_or(&[0]));
-            (CommandApdu::new(0x00, 0xB1, 0x00, 0x00).with_data(data).with_le(le.saturating_add(4)), true)
+            let mut header = vec![0x53];
+            tlv::write_length(le, &mut header);
+            (CommandApdu::new(0x00, 0xB1, 0x00, 0x00).with_data(data).with_le(le + header.len()), true)
         };
         let via_sfi = cmd.ins == 0xB0 && cmd.p1 & 0x80 != 0;
         let mut r = self.exchange(cmd)?;
@@ -346,8 +350,10 @@ impl SecureChip<'_> {
                 return Err(Error::Cancelled);
             }
             let offset = buf.len();
+            // Past 32 767 the data comes wrapped in DO'53' (up to 4 header bytes), which must fit too.
+            let room = if offset > MAX_B0_OFFSET { chunk - ODD_INS_HEADER_MAX } else { chunk };
             let want = match total {
-                Some(t) => chunk.min(t - offset),
+                Some(t) => room.min(t - offset),
                 None if header_only => HEADER_READ_LEN.max(offset + 2) - offset,
                 None => chunk,
             };
