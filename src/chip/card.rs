@@ -63,6 +63,10 @@ impl fmt::Debug for SoftwareChip {
     }
 }
 
+/// The answer to reset a PC/SC reader reports for the chip (PC/SC Part 3 §3.1.3.2.3:
+/// a contactless ISO/IEC 14443-4 card, `3B 88 80 01`, eight historical bytes, TCK).
+pub const ATR: [u8; 13] = [0x3B, 0x88, 0x80, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0x09];
+
 fn status(sw: StatusWord) -> ResponseApdu {
     ResponseApdu::status(sw)
 }

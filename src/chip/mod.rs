@@ -32,7 +32,7 @@ mod terminal;
 #[cfg(test)]
 mod tests;
 
-pub use card::SoftwareChip;
+pub use card::{ATR, SoftwareChip};
 pub use der::Date;
 pub use document::{Document, DocumentBuilder, dg_fid, jpeg_dimensions};
 pub use faults::{Fault, Injection, Site, Trigger};

@@ -599,6 +599,12 @@ fn active_authentication_signs_the_challenge() {
 }
 
 #[test]
+fn atr_check_byte() {
+    // TCK: XOR of T0 .. the last historical byte is the last byte.
+    assert_eq!(ATR[1..12].iter().fold(0u8, |a, b| a ^ b), ATR[12]);
+}
+
+#[test]
 fn chip_is_send() {
     fn assert_send<T: Send + 'static>() {}
     assert_send::<SoftwareChip>();
