@@ -191,6 +191,80 @@ mod tests {
     }
 }
 
+/// Cross-checks the LDS parsers and the hash check against the software
+/// chip's documents (an independent writer of EF.COM, DG1/2/13 and a really
+/// signed EF.SOD).
+#[cfg(all(test, feature = "software-chip"))]
+mod software_chip_documents {
+    use super::*;
+    use crate::chip::{Document, DocumentBuilder, HashAlgorithm as ChipHash};
+    use crate::protocol::lds::{self, FileId, sod::HashAlgorithm};
+
+    fn check(doc: &Document) -> (Sod, HashReport) {
+        let com = lds::com::parse(doc.file(FileId::Com.fid()).unwrap()).unwrap();
+        let sod = lds::sod::parse(doc.file(FileId::Sod.fid()).unwrap()).unwrap();
+        let read: Vec<(DataGroup, &[u8])> =
+            com.data_groups.iter().filter_map(|dg| doc.file(dg.fid()).map(|b| (*dg, b))).collect();
+        assert!(!read.is_empty());
+        let report = check_hashes(&sod, read);
+        // The messageDigest attribute is the hash of the eContent.
+        let si = &sod.signer_info;
+        let h = si.digest_algorithm.supported().unwrap();
+        assert_eq!(si.message_digest.as_deref(), Some(h.digest(&sod.encapsulated_content).as_slice()));
+        assert_eq!(si.content_type.as_deref(), Some("2.23.136.1.1.1"));
+        assert_eq!(si.signed_attrs_der.as_ref().and_then(|d| d.first()), Some(&0x31));
+        (sod, report)
+    }
+
+    #[test]
+    fn demo_cccd_parses_and_every_hash_matches() {
+        let doc = Document::cccd_demo().unwrap();
+        let (sod, report) = check(&doc);
+        assert!(report.all_valid(), "{report:?}");
+        assert!(report.data_groups.contains_key(&DataGroup::DG13));
+        assert_eq!(sod.document_signer.as_deref(), Some(doc.document_signer_certificate()));
+        let cccd = lds::dg13::parse(doc.file(DataGroup::DG13.fid()).unwrap()).unwrap();
+        assert_eq!(cccd.id_number.as_deref(), Some("001095012345"));
+        assert_eq!(cccd.full_name.as_deref(), Some("Nguyễn Văn An"));
+        assert_eq!(cccd.date_of_birth.as_deref(), Some("1995-03-12"));
+        assert_eq!(cccd.date_of_issue.as_deref(), Some("2021-06-01"));
+        assert_eq!(cccd.date_of_expiry.as_deref(), Some("2035-03-12"));
+        let portrait = lds::dg2::parse(doc.file(DataGroup::DG2.fid()).unwrap()).unwrap().unwrap();
+        assert_eq!(portrait.image_type.mime_type(), "image/jpeg");
+        assert_eq!(crate::chip::jpeg_dimensions(&portrait.image), Some((portrait.width, portrait.height)));
+    }
+
+    #[test]
+    fn specimen_passport_and_every_hash_algorithm() {
+        let (_, report) = check(&Document::td3_specimen().unwrap());
+        assert!(report.all_valid(), "{report:?}");
+        for (chip_hash, ours) in ChipHash::ALL.into_iter().zip([
+            HashAlgorithm::Sha1,
+            HashAlgorithm::Sha224,
+            HashAlgorithm::Sha256,
+            HashAlgorithm::Sha384,
+            HashAlgorithm::Sha512,
+        ]) {
+            let doc = DocumentBuilder::cccd_demo().sod_hash(chip_hash).build().unwrap();
+            let (sod, report) = check(&doc);
+            assert_eq!(sod.digest_algorithm.supported(), Some(ours));
+            assert!(report.all_valid(), "{ours:?}: {report:?}");
+        }
+    }
+
+    #[test]
+    fn tampered_dg2_is_invalid() {
+        let doc = Document::cccd_demo().unwrap();
+        let mut dg2 = doc.file(DataGroup::DG2.fid()).unwrap().to_vec();
+        let last = dg2.len() - 3;
+        dg2[last] ^= 1;
+        let doc = DocumentBuilder::cccd_demo().tamper_file(DataGroup::DG2.fid(), dg2).build().unwrap();
+        let (_, report) = check(&doc);
+        assert_eq!(report.data_groups.get(&DataGroup::DG2), Some(&HashCheck::Invalid));
+        assert_eq!(report.data_groups.get(&DataGroup::DG1), Some(&HashCheck::Valid));
+    }
+}
+
 /// Writes the named seed files of the fuzz corpus (`fuzz/corpus/<target>/`)
 /// from this crate's test builders. Seeds named `valid-*` must parse and
 /// `invalid-*` must not (checked by `tests/fuzz_corpus.rs`); run with
@@ -290,11 +364,35 @@ mod fuzz_seeds {
         ]
     }
 
+    /// Files of the software chip's demo CCCD and specimen passport (real JPEG, really signed SOD).
+    #[cfg(feature = "software-chip")]
+    fn chip_seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+        use crate::chip::Document;
+        use crate::protocol::lds::{DataGroup, FileId};
+        let cccd = Document::cccd_demo().unwrap();
+        let td3 = Document::td3_specimen().unwrap();
+        let file = |d: &Document, f: FileId| d.file(f.fid()).unwrap().to_vec();
+        vec![
+            ("com", "valid-chip-cccd", file(&cccd, FileId::Com)),
+            ("dg1", "valid-chip-cccd", file(&cccd, FileId::Dg(DataGroup::DG1))),
+            ("dg1", "valid-chip-td3", file(&td3, FileId::Dg(DataGroup::DG1))),
+            ("dg2", "valid-chip-cccd", file(&cccd, FileId::Dg(DataGroup::DG2))),
+            ("dg13", "valid-chip-cccd", file(&cccd, FileId::Dg(DataGroup::DG13))),
+            ("sod", "valid-chip-cccd", file(&cccd, FileId::Sod)),
+            ("sod", "valid-chip-td3", file(&td3, FileId::Sod)),
+        ]
+    }
+
+    #[cfg(not(feature = "software-chip"))]
+    fn chip_seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+        Vec::new()
+    }
+
     #[test]
     #[ignore = "writes files; run after changing a builder"]
     fn write_fuzz_seeds() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-        for (target, name, bytes) in seeds() {
+        for (target, name, bytes) in seeds().into_iter().chain(chip_seeds()) {
             let dir = root.join(target);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join(format!("{name}.bin")), bytes).unwrap();
@@ -304,7 +402,7 @@ mod fuzz_seeds {
     #[test]
     fn seeds_are_well_labelled() {
         use crate::protocol::lds;
-        for (target, name, bytes) in seeds() {
+        for (target, name, bytes) in seeds().into_iter().chain(chip_seeds()) {
             let ok = match target {
                 "com" => lds::com::parse(&bytes).is_ok(),
                 "dg1" => lds::dg1::parse(&bytes).is_ok(),
