@@ -117,15 +117,19 @@ impl Transceive for Counted<'_> {
     }
 }
 
-/// Sends `cmd` through `send`; on `6Cxx` (wrong Le, ISO/IEC 7816-4 §5.6) sends
-/// it once more with Ne = xx. This is the only place `6Cxx` is handled.
+/// Sends `cmd` through `send`; on `6Cxx` (wrong Le, ISO/IEC 7816-4 §5.6) with
+/// xx below the Ne asked for, sends it once more with Ne = xx. This is the only
+/// place `6Cxx` is handled.
 pub fn retry_wrong_le(
     cmd: CommandApdu,
     mut send: impl FnMut(&CommandApdu) -> Result<ResponseApdu, Error>,
 ) -> Result<ResponseApdu, Error> {
     let response = send(&cmd)?;
     match response.sw.exact_length() {
-        Some(xx) if cmd.le.is_some() && cmd.le != Some(xx) => {
+        // Only a shorter length is honoured: a chip naming more bytes than were
+        // asked for gets its status passed up (a larger Le could overflow the
+        // response the caller budgeted for).
+        Some(xx) if cmd.le.is_some_and(|le| xx < le) => {
             let mut retry = cmd.clone();
             retry.le = Some(xx);
             send(&retry)
