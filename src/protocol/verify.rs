@@ -194,7 +194,8 @@ mod tests {
 /// Cross-checks the LDS parsers and the hash check against the software
 /// chip's documents (an independent writer of EF.COM, DG1/2/13 and a really
 /// signed EF.SOD).
-#[cfg(all(test, feature = "software-chip"))]
+#[cfg(test)]
+#[cfg(feature = "software-chip")]
 mod software_chip_documents {
     use super::*;
     use crate::chip::{Document, DocumentBuilder, HashAlgorithm as ChipHash};
