@@ -19,14 +19,17 @@ use std::sync::mpsc;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use mrtdd::chip::Document;
 use mrtdd::pcsc as adapter;
 use mrtdd::protocol::access;
 use mrtdd::protocol::apdu::{CommandApdu, StatusWord};
 use mrtdd::protocol::error::{Error, TransportError};
-use mrtdd::protocol::lds::{self, DataGroup, FileId};
-use mrtdd::protocol::mrz::Mrz;
-use mrtdd::protocol::read::{FileContent, NoHooks, PlainChip, ReadLimits};
+use mrtdd::protocol::lds::{DataGroup, FileId};
+use mrtdd::protocol::mrz::{Mrz, MrzFormat};
+use mrtdd::protocol::read::{NoHooks, PlainChip};
+use mrtdd::protocol::session::{self, AccessKey, DocumentRead, ReadOptions};
 use mrtdd::protocol::transceive::Transceive;
+use mrtdd::protocol::verify::HashCheck;
 
 /// The environment variable that turns these tests on.
 const E2E_ENV: &str = "MRTDD_E2E";
@@ -197,24 +200,9 @@ impl Drop for Vicc {
     }
 }
 
-/// A minimal BER-TLV encoder for hand-built test files.
-fn tlv(tag: u16, value: &[u8]) -> Vec<u8> {
-    let mut out = if tag > 0xFF { tag.to_be_bytes().to_vec() } else { vec![tag as u8] };
-    match value.len() {
-        n if n < 0x80 => out.push(n as u8),
-        n if n < 0x100 => out.extend([0x81, n as u8]),
-        n => out.extend([0x82, (n >> 8) as u8, n as u8]),
-    }
-    out.extend_from_slice(value);
-    out
-}
-
-/// The ICAO 9303 specimen passport (TD3), hand-built: DG1 and EF.COM.
-fn td3_specimen_files() -> Vec<(u16, Vec<u8>)> {
-    let mrz = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<L898902C<3UTO6908061F9406236ZE184226B<<<<<14";
-    let dg1 = tlv(0x61, &tlv(0x5F1F, mrz.as_bytes()));
-    let com = tlv(0x60, &[tlv(0x5F01, b"0107"), tlv(0x5F36, b"040000"), tlv(0x5C, &[0x61])].concat());
-    vec![(0x011E, com), (0x0101, dg1)]
+/// The ICAO specimen passport's files (software chip's document builder).
+fn specimen_files() -> Vec<(u16, Vec<u8>)> {
+    Document::td3_specimen().expect("TD3 specimen").files()
 }
 
 #[test]
@@ -222,7 +210,7 @@ fn vicc_answers_get_challenge_through_pcscd() {
     if !enabled("vicc_answers_get_challenge_through_pcscd") {
         return;
     }
-    let vicc = Vicc::start(READER_1, "challenge", &td3_specimen_files(), None);
+    let vicc = Vicc::start(READER_1, "challenge", &specimen_files(), None);
     let (select, challenge) = vicc.with_card(|t| {
         (t.transceive(&[0x00, 0xA4, 0x04, 0x0C, 0x07, 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01]), {
             t.transceive(&[0x00, 0x84, 0x00, 0x00, 0x08])
@@ -239,7 +227,7 @@ fn emulator_killed_mid_transaction_is_a_transport_error() {
     if !enabled("emulator_killed_mid_transaction_is_a_transport_error") {
         return;
     }
-    let mut vicc = Vicc::start(READER_1, "killed", &td3_specimen_files(), None);
+    let mut vicc = Vicc::start(READER_1, "killed", &specimen_files(), None);
     let pid = vicc.pid();
     let results = vicc.with_card(|t| {
         let first = t.transceive(&[0x00, 0x84, 0x00, 0x00, 0x08]);
@@ -258,55 +246,94 @@ fn emulator_killed_mid_transaction_is_a_transport_error() {
     vicc.stop();
 }
 
-/// The sample CCCD MRZ of CCCD.md (TD1), hand-built: DG1 and EF.COM.
-fn td1_sample_files() -> Vec<(u16, Vec<u8>)> {
-    let mrz = "IDVNM0930470641001093047064<<29301054M3301052VNM<<<<<<<<<<<8UNG<<HOANG<HIEP<<<<<<<<<<<<<<<";
-    let dg1 = tlv(0x61, &tlv(0x5F1F, mrz.as_bytes()));
-    let com = tlv(0x60, &[tlv(0x5F01, b"0107"), tlv(0x5F36, b"040000"), tlv(0x5C, &[0x61])].concat());
-    vec![(0x011E, com), (0x0101, dg1)]
+/// Reads `doc` through pcscd and vicc with the whole protocol core, as the
+/// daemon does: BAC with the MRZ key, EF.COM, EF.SOD, every data group,
+/// parsing and hash checks.
+fn full_read(reader: VirtualReader, tag: &str, doc: &Document) -> DocumentRead {
+    let vicc = Vicc::start(reader, tag, &doc.files(), None);
+    let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).expect("the document's MRZ").bac_key());
+    let started = Instant::now();
+    let read = vicc
+        .with_card(|t| session::read_document(t, &key, &ReadOptions::default(), &mut NoHooks))
+        .unwrap_or_else(|e| panic!("{tag}: read through pcscd + vicc failed: {e}"));
+    let _ = writeln!(
+        std::io::stderr(),
+        "{tag}: read through pcscd + vpcd + vicc in {:?}: {} APDUs, {} bytes, {} re-authentications",
+        started.elapsed(),
+        read.stats.apdus,
+        read.stats.bytes_read,
+        read.stats.reauthentications
+    );
+    read
 }
 
-/// BAC with `mrz`'s key, then DG1 under secure messaging, with the core's own pieces.
-fn bac_read_dg1(t: &mut dyn Transceive, mrz: &str) -> Result<lds::dg1::Dg1, Error> {
-    let info = Mrz::parse(mrz)?.bac_key().mrz_information();
-    let mut plain = PlainChip::new(t);
-    plain.select_application()?;
-    let channel = access::bac(plain.transport(), &info, &mut access::OsRng)?;
-    let reauth_info = info.clone();
-    let mut chip = plain
-        .into_secure(channel, Box::new(move |t: &mut dyn Transceive| access::bac(t, &reauth_info, &mut access::OsRng)));
-    match chip.read_file(FileId::Dg(DataGroup::DG1), &ReadLimits::default(), &mut NoHooks)? {
-        FileContent::Read(bytes) => Ok(lds::dg1::parse(&bytes)?),
-        other => panic!("DG1: {other:?}"),
+/// Every data group read has a valid hash, and they are exactly `expected`.
+fn assert_all_hashes_valid(read: &DocumentRead, expected: &[u8]) {
+    let read_dgs: Vec<u8> = read.hashes.data_groups.keys().map(|dg| dg.number()).collect();
+    assert_eq!(read_dgs, expected, "data groups read");
+    for (dg, check) in &read.hashes.data_groups {
+        assert_eq!(*check, HashCheck::Valid, "{dg} hash");
     }
+    assert!(read.hashes.all_valid());
+    assert!(read.com_sod_mismatch.is_empty(), "EF.COM/EF.SOD mismatch: {:?}", read.com_sod_mismatch);
+    assert!(read.parse_errors.is_empty(), "parse errors: {:?}", read.parse_errors);
+    assert!(read.absent.is_empty() && read.denied.is_empty(), "absent {:?}, denied {:?}", read.absent, read.denied);
 }
 
 #[test]
-fn bac_and_secure_messaging_interoperate_with_vicc_td3() {
-    if !enabled("bac_and_secure_messaging_interoperate_with_vicc_td3") {
+fn demo_cccd_td1_reads_and_verifies_through_pcscd_and_vicc() {
+    if !enabled("demo_cccd_td1_reads_and_verifies_through_pcscd_and_vicc") {
         return;
     }
-    let files = td3_specimen_files();
-    let vicc = Vicc::start(READER_0, "bac-td3", &files, None);
-    let mrz = "P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<\nL898902C<3UTO6908061F9406236ZE184226B<<<<<14";
-    let dg1 = vicc.with_card(|t| bac_read_dg1(t, mrz)).expect("BAC read");
-    assert_eq!(dg1.mrz.document_number, "L898902C");
-    assert_eq!(dg1.mrz.surname, "ERIKSSON");
-    assert_eq!(dg1.mrz.given_names, "ANNA MARIA");
+    let doc = Document::cccd_demo().expect("demo CCCD");
+    let read = full_read(READER_0, "cccd-td1", &doc);
+    let dg1 = read.dg1.as_ref().expect("DG1 parsed");
+    let mrz = &dg1.mrz;
+    assert_eq!(mrz.format, MrzFormat::Td1);
+    assert_eq!(mrz.document_code, "ID");
+    assert_eq!(mrz.issuing_state, "VNM");
+    assert_eq!(mrz.document_number, "095012345");
+    assert_eq!(mrz.optional_data, "001095012345<<6");
+    assert_eq!(mrz.surname, "NGUYEN");
+    assert_eq!(mrz.given_names, "VAN AN");
+    assert_eq!(mrz.nationality, "VNM");
+    assert_eq!(mrz.date_of_birth, "950312");
+    assert_eq!(mrz.sex, "M");
+    assert_eq!(mrz.date_of_expiry, "350312");
     assert!(dg1.check_digit_failures.is_empty());
+    // DG3 (fingerprints) needs Terminal Authentication and is not read by default.
+    assert_all_hashes_valid(&read, &[1, 2, 13, 14, 15]);
+    let cccd = read.cccd.as_ref().expect("DG13 parsed");
+    assert_eq!(cccd.id_number.as_deref(), Some("001095012345"));
+    assert_eq!(cccd.full_name.as_deref(), Some("Nguyễn Văn An"));
+    assert!(read.portrait.is_some(), "DG2 portrait");
+    assert_eq!(read.file(FileId::Dg(DataGroup::DG2)), doc.file(DataGroup::DG2.fid()));
 }
 
 #[test]
-fn bac_and_secure_messaging_interoperate_with_vicc_td1() {
-    if !enabled("bac_and_secure_messaging_interoperate_with_vicc_td1") {
+fn icao_specimen_td3_reads_and_verifies_through_pcscd_and_vicc() {
+    if !enabled("icao_specimen_td3_reads_and_verifies_through_pcscd_and_vicc") {
         return;
     }
-    let vicc = Vicc::start(READER_0, "bac-td1", &td1_sample_files(), None);
-    let mrz = "IDVNM0930470641001093047064<<2\n9301054M3301052VNM<<<<<<<<<<<8\nUNG<<HOANG<HIEP<<<<<<<<<<<<<<<";
-    let dg1 = vicc.with_card(|t| bac_read_dg1(t, mrz)).expect("BAC read");
-    assert_eq!(dg1.mrz.document_number, "093047064");
-    assert_eq!(dg1.mrz.optional_data, "001093047064<<2");
-    assert_eq!(dg1.mrz.date_of_birth, "930105");
+    let doc = Document::td3_specimen().expect("TD3 specimen");
+    let read = full_read(READER_1, "specimen-td3", &doc);
+    let dg1 = read.dg1.as_ref().expect("DG1 parsed");
+    let mrz = &dg1.mrz;
+    assert_eq!(mrz.format, MrzFormat::Td3);
+    assert_eq!(mrz.document_code, "P");
+    assert_eq!(mrz.issuing_state, "UTO");
+    assert_eq!(mrz.document_number, "L898902C3");
+    assert_eq!(mrz.surname, "ERIKSSON");
+    assert_eq!(mrz.given_names, "ANNA MARIA");
+    assert_eq!(mrz.nationality, "UTO");
+    assert_eq!(mrz.date_of_birth, "740812");
+    assert_eq!(mrz.sex, "F");
+    assert_eq!(mrz.date_of_expiry, "120415");
+    assert_eq!(mrz.optional_data, "ZE184226B");
+    assert!(dg1.check_digit_failures.is_empty());
+    assert_all_hashes_valid(&read, &[1, 2, 11, 12]);
+    assert!(read.portrait.is_some(), "DG2 portrait");
+    assert!(read.cccd.is_none());
 }
 
 #[test]
@@ -314,10 +341,12 @@ fn wrong_key_is_access_denied() {
     if !enabled("wrong_key_is_access_denied") {
         return;
     }
-    let vicc = Vicc::start(READER_0, "wrong-key", &td3_specimen_files(), None);
-    // A valid MRZ of another document.
-    let other = "IDVNM0930470641001093047064<<2\n9301054M3301052VNM<<<<<<<<<<<8\nUNG<<HOANG<HIEP<<<<<<<<<<<<<<<";
-    let result = vicc.with_card(|t| bac_read_dg1(t, other));
+    let doc = Document::td3_specimen().expect("TD3 specimen");
+    let vicc = Vicc::start(READER_0, "wrong-key", &doc.files(), None);
+    // A valid key of another document.
+    let other = Document::cccd_demo().expect("demo CCCD");
+    let key = AccessKey::Mrz(Mrz::parse(other.mrz()).expect("MRZ").bac_key());
+    let result = vicc.with_card(|t| session::read_document(t, &key, &ReadOptions::default(), &mut NoHooks));
     // vicc answers a wrong key with 6988 (real chips often 6300).
     assert!(matches!(result, Err(Error::AccessDenied(_))), "{result:?}");
 }
