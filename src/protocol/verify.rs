@@ -105,6 +105,36 @@ pub fn check_hashes<'a>(sod: &Sod, read: impl IntoIterator<Item = (DataGroup, &'
     HashReport { data_groups, listed_but_not_read, algorithm_supported: algorithm.is_some() }
 }
 
+/// Checks the SignerInfo's signed attributes against the eContent (RFC 5652
+/// §5.3–§5.4, §11.1–§11.2; ICAO conformity test LDS_D_17, HOSTILE 21): the
+/// messageDigest attribute must equal the hash of the eContent under the
+/// SignerInfo's digest algorithm, and the contentType attribute must name the
+/// LDS security object.
+///
+/// - `None`: nothing to check (no signed attributes: the signature covers the
+///   eContent itself) or not checkable (the digest algorithm is unsupported —
+///   undetermined, never a pass).
+/// - `Some(false)`: signed attributes without messageDigest or contentType,
+///   a wrong content type, or a digest mismatch.
+/// - `Some(true)`: both attributes present and right. The signature over
+///   [`SignerInfo::signed_attrs_der`](crate::protocol::lds::sod::SignerInfo::signed_attrs_der)
+///   must still be verified.
+pub fn check_signed_attributes(sod: &Sod) -> Option<bool> {
+    let si = &sod.signer_info;
+    si.signed_attrs_der.as_ref()?;
+    let algorithm = si.digest_algorithm.supported()?;
+    let (Some(expected), Some(content_type)) = (&si.message_digest, &si.content_type) else {
+        return Some(false);
+    };
+    if content_type != LDS_SECURITY_OBJECT_OID {
+        return Some(false);
+    }
+    Some(ct_eq(&algorithm.digest(&sod.encapsulated_content), expected))
+}
+
+/// id-icao-mrtd-security-ldsSecurityObject (ICAO 9303-10 §4.6.2.2), dotted.
+const LDS_SECURITY_OBJECT_OID: &str = "2.23.136.1.1.1";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +211,27 @@ mod tests {
         assert_eq!(r.data_groups.get(&DataGroup::DG1), Some(&HashCheck::Invalid));
     }
 
+    /// HOSTILE 21 (second half): messageDigest ≠ hash(eContent) fails.
+    #[test]
+    fn signed_attributes_against_econtent() {
+        let s = sod_for(&[(1, DG1)]);
+        assert_eq!(check_signed_attributes(&s), Some(true));
+        let e = build::lds_security_object(SHA256, &[(1, vec![0; 32])], false);
+        let wrong = build::signed_attrs_content(&HashAlgorithm::Sha256.digest(b"something else"));
+        let s = sod::parse(&build::sod_with(&e, None, &build::signer_info(Some(&wrong), &[1]))).unwrap();
+        assert_eq!(check_signed_attributes(&s), Some(false));
+        // No signed attributes: nothing to check here.
+        let s = sod::parse(&build::sod_with(&e, None, &build::signer_info(None, &[1]))).unwrap();
+        assert_eq!(check_signed_attributes(&s), None);
+        // Signed attributes without messageDigest.
+        let only_ct = build::signed_attrs_content(&[0; 32]);
+        let only_ct = &only_ct[..only_ct.len() - 49]; // drop the messageDigest attribute (49 bytes)
+        let s = sod::parse(&build::sod_with(&e, None, &build::signer_info(Some(only_ct), &[1]))).unwrap();
+        assert_eq!(s.signer_info.message_digest, None);
+        assert!(s.signer_info.content_type.is_some());
+        assert_eq!(check_signed_attributes(&s), Some(false));
+    }
+
     #[test]
     fn names() {
         let names: Vec<&str> = [HashCheck::Valid, HashCheck::Invalid, HashCheck::NotInSod, HashCheck::Undetermined]
@@ -251,6 +302,15 @@ mod software_chip_documents {
             assert_eq!(sod.digest_algorithm.supported(), Some(ours));
             assert!(report.all_valid(), "{ours:?}: {report:?}");
         }
+    }
+
+    #[test]
+    fn signed_attributes_of_chip_documents() {
+        let (sod, _) = check(&Document::cccd_demo().unwrap());
+        assert_eq!(check_signed_attributes(&sod), Some(true));
+        let doc = DocumentBuilder::cccd_demo().wrong_message_digest().build().unwrap();
+        let sod = lds::sod::parse(doc.file(FileId::Sod.fid()).unwrap()).unwrap();
+        assert_eq!(check_signed_attributes(&sod), Some(false));
     }
 
     #[test]

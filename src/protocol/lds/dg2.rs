@@ -7,7 +7,7 @@
 //!   7F61 {                            biometric information group template
 //!     02 01 n                         number of instances
 //!     7F60 {                          biometric information template (n times)
-//!       A1 {                          biometric header template (BHT)
+//!       A1 {                          biometric header template (BHT; A2..AF accepted too)
 //!         80 ICAO header version, 81 biometric type, 82 subtype, 83 creation date,
 //!         85 validity period, 86 creator, 87 format owner, 88 format type   (all skipped)
 //!       }
@@ -77,6 +77,9 @@ pub const TAG_BIT_GROUP: u32 = 0x7F61;
 pub const TAG_BIT: u32 = 0x7F60;
 /// Biometric header template.
 pub const TAG_BHT: u32 = 0xA1;
+/// The last tag accepted for the biometric header template (ISO/IEC 7816-11 numbers
+/// BHTs `A1`, `A2`, ...; ICAO 9303-10 uses `A1`).
+pub const TAG_BHT_LAST: u32 = 0xAF;
 /// Biometric data block (primitive).
 pub const TAG_BDB: u32 = 0x5F2E;
 /// Biometric data block (constructed form / enciphered).
@@ -217,7 +220,7 @@ fn parse_template(template: &[u8]) -> Result<Option<Face<'_>>, Malformed> {
     for child in children(template, "DG2 biometric information template") {
         let Tlv { tag, value } = child?;
         match tag {
-            TAG_BHT if !header_seen && block.is_none() => {
+            t if (TAG_BHT..=TAG_BHT_LAST).contains(&t) && !header_seen && block.is_none() => {
                 // Check the header's TLV structure; its values are not used.
                 for item in children(value, "DG2 biometric header template") {
                     item?;
@@ -228,7 +231,7 @@ fn parse_template(template: &[u8]) -> Result<Option<Face<'_>>, Malformed> {
             _ => {
                 return Err(Malformed::Invalid {
                     what: "DG2 biometric information template",
-                    reason: "expected one A1 header then one 5F2E/7F2E data block",
+                    reason: "expected one A1 header then at most one 5F2E/7F2E data block",
                 });
             }
         }
