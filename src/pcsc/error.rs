@@ -5,7 +5,7 @@
 //! begin transaction) and [`TransportError`] (for the protocol core, via
 //! `From<PcscError>`) are derived from it, so the two can never disagree.
 
-use crate::protocol::error::TransportError;
+use crate::protocol::error::{Error, TransportError};
 
 /// What a PC/SC error code means for the caller, independent of the call that returned it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +120,8 @@ fn describe(code: pcsc::Error) -> String {
 }
 
 impl PcscError {
-    /// Classifies the failure of `call` with `code` (see [`Cause::of`]).
+    /// Classifies the failure of `call` with `code` (the table in the
+    /// [adapter's documentation](crate::pcsc#errors)).
     pub fn new(call: &'static str, code: pcsc::Error) -> Self {
         match Cause::of(code) {
             Cause::ServiceUnavailable => PcscError::ServiceUnavailable { call, code },
@@ -170,6 +171,14 @@ impl From<PcscError> for TransportError {
     }
 }
 
+/// For callers that run the protocol core inside [`with_transaction`](crate::pcsc::with_transaction)
+/// and want one error type: a PC/SC failure is a transport failure.
+impl From<PcscError> for Error {
+    fn from(e: PcscError) -> Self {
+        Error::Transport(e.into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +224,14 @@ mod tests {
         assert_eq!(e.call(), "SCardBeginTransaction");
         assert_eq!(e.code(), E::SharingViolation);
         assert_eq!(e.to_string(), "SCardBeginTransaction failed: SharingViolation (0x8010000B)");
+    }
+
+    #[test]
+    fn core_error_wraps_the_transport_error() {
+        assert_eq!(
+            Error::from(PcscError::new("SCardBeginTransaction", E::RemovedCard)),
+            Error::Transport(TransportError::CardRemoved)
+        );
     }
 
     #[test]

@@ -9,6 +9,25 @@
 //! - [`PcscError`]: failures grouped by cause; the single classification of
 //!   PC/SC return codes, and their mapping to [`TransportError`].
 //!
+//! # Errors
+//! Every PC/SC return code is classified once, by cause:
+//!
+//! | PC/SC code | [`PcscError`] | [`TransportError`] | why |
+//! |---|---|---|---|
+//! | `NO_SERVICE`, `SERVICE_STOPPED`, `P_SHUTDOWN` | `ServiceUnavailable` | `ServiceUnavailable` | pcscd is not running or stopped |
+//! | `INVALID_HANDLE` | `ServiceUnavailable` | `ServiceUnavailable` | handles from before a pcscd restart |
+//! | `READER_UNAVAILABLE`, `UNKNOWN_READER`, `NO_READERS_AVAILABLE` | `ReaderNotFound` | `ReaderGone` | unplugged or unknown reader |
+//! | `NO_SMARTCARD` | `NoCard` | `CardRemoved` | empty reader (mid-session: the card left) |
+//! | `W_REMOVED_CARD`, `W_UNPOWERED_CARD` | `CardRemoved` | `CardRemoved` | the card left the field |
+//! | `W_RESET_CARD` | `CardRemoved` | `CardRemoved` | another client reset the card: the chip's session is gone |
+//! | `NOT_TRANSACTED` | `CardRemoved` | `CardRemoved` | the reader could not exchange the APDU with the card (the card side vanished mid-transaction) |
+//! | anything else | `Other` | `Other("<call>: <code>")` | |
+//!
+//! A transmit that "succeeds" with fewer than two bytes is
+//! [`TransportError::ShortResponse`](crate::protocol::error::TransportError::ShortResponse):
+//! pcsc-lite with vpcd returns success
+//! with 0 bytes when the card side dies while an APDU is in flight.
+//!
 //! # Threads
 //! PC/SC calls block. pcsc-lite wants one `pcsc::Context` per thread; a
 //! blocking [`wait_for_card`] is ended from another thread with
@@ -60,27 +79,33 @@ pub fn establish() -> Result<pcsc::Context, PcscError> {
 
 /// Every reader pcscd knows, with its card state and ATR.
 ///
-/// No readers is an empty list, not an error. A reader that disappears
-/// between the listing and the status query is left out.
+/// No readers is an empty list, not an error. A reader unplugged between the
+/// listing and the status query makes the query fail for all of them; the
+/// listing is then retried (up to [`LIST_ATTEMPTS`] times).
 pub fn list_readers(ctx: &pcsc::Context) -> Result<Vec<ReaderInfo>, PcscError> {
-    let names = match ctx.list_readers_owned() {
-        Ok(names) => names,
-        Err(pcsc::Error::NoReadersAvailable) => return Ok(Vec::new()),
-        Err(code) => return Err(failed("SCardListReaders", code)),
-    };
-    if names.is_empty() {
-        return Ok(Vec::new());
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let names = match ctx.list_readers_owned() {
+            Ok(names) => names,
+            Err(pcsc::Error::NoReadersAvailable) => return Ok(Vec::new()),
+            Err(code) => return Err(failed("SCardListReaders", code)),
+        };
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut states: Vec<pcsc::ReaderState> =
+            names.into_iter().map(|name| pcsc::ReaderState::new(name, pcsc::State::UNAWARE)).collect();
+        match ctx.get_status_change(Duration::ZERO, &mut states) {
+            Ok(()) => return Ok(states.iter().filter_map(info_of).collect()),
+            Err(pcsc::Error::UnknownReader) if attempt < LIST_ATTEMPTS => continue,
+            Err(code) => return Err(failed("SCardGetStatusChange", code)),
+        }
     }
-    let mut states: Vec<pcsc::ReaderState> =
-        names.into_iter().map(|name| pcsc::ReaderState::new(name, pcsc::State::UNAWARE)).collect();
-    match ctx.get_status_change(Duration::ZERO, &mut states) {
-        Ok(()) => {}
-        // A reader vanished between the two calls: list again next time.
-        Err(pcsc::Error::UnknownReader) => return Ok(Vec::new()),
-        Err(code) => return Err(failed("SCardGetStatusChange", code)),
-    }
-    Ok(states.iter().filter_map(info_of).collect())
 }
+
+/// How often [`list_readers`] lists again when a reader vanished mid-listing.
+pub const LIST_ATTEMPTS: usize = 3;
 
 /// The state of one reader.
 ///
