@@ -25,8 +25,8 @@
 //!
 //! A transmit that "succeeds" with fewer than two bytes is
 //! [`TransportError::ShortResponse`](crate::protocol::error::TransportError::ShortResponse):
-//! pcsc-lite with vpcd returns success
-//! with 0 bytes when the card side dies while an APDU is in flight.
+//! pcsc-lite with vpcd returns success with 0 bytes when the card side dies
+//! while an APDU is in flight.
 //!
 //! # Threads
 //! PC/SC calls block. pcsc-lite wants one `pcsc::Context` per thread; a
