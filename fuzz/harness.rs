@@ -104,9 +104,16 @@ pub fn com(data: &[u8]) -> bool {
     true
 }
 
-/// EF.SOD: signed attributes come back as a SET; at most 16 distinct data groups.
+/// EF.SOD, strict and with indefinite lengths allowed: whatever parses
+/// strictly parses the same leniently; signed attributes come back as a SET;
+/// at most 16 data groups. True if the lenient parse succeeds.
 pub fn sod(data: &[u8]) -> bool {
-    let Ok(s) = lds::sod::parse(data) else { return false };
+    let strict = lds::sod::parse(data);
+    let lenient = lds::sod::parse_with(data, lds::sod::SodOptions { indefinite_lengths: true });
+    if let Ok(s) = &strict {
+        assert_eq!(lenient.as_ref(), Ok(s));
+    }
+    let Ok(s) = lenient else { return false };
     if let Some(der) = &s.signer_info.signed_attrs_der {
         assert_eq!(der.first(), Some(&0x31));
     }

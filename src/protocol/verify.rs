@@ -327,8 +327,8 @@ mod software_chip_documents {
 }
 
 /// Writes the named seed files of the fuzz corpus (`fuzz/corpus/<target>/`)
-/// from this crate's test builders. Seeds named `valid-*` must parse and
-/// `invalid-*` must not (checked by `tests/fuzz_corpus.rs`); run with
+/// from this crate's test builders. Seeds named `valid-*` must parse (EF.SOD:
+/// with indefinite lengths allowed) and `invalid-*` must not (checked by `tests/fuzz_corpus.rs`); run with
 /// `cargo test --lib write_fuzz_seeds -- --ignored` after changing a builder.
 #[cfg(test)]
 mod fuzz_seeds {
@@ -416,7 +416,9 @@ mod fuzz_seeds {
             ("sod", "valid-hostile-23-md5", sod::sod_with(&md5, None, &sod::signer_info(None, &[1]))),
             ("sod", "invalid-dg17", sod::sod_with(&dg17, None, &sod::signer_info(None, &[1]))),
             ("sod", "invalid-trailing-byte", sod_trailing),
-            ("sod", "invalid-hostile-6-indefinite", sod_indefinite),
+            ("sod", "valid-hostile-6-77-indefinite-lenient", sod_indefinite),
+            ("sod", "valid-ber-envelope-lenient", sod::ber_sod(&[(1, b"a"), (2, b"b")], None, true).0),
+            ("sod", "valid-ber-envelope-no-eoc-lenient", sod::ber_sod(&[(1, b"a")], None, false).0),
             ("response_apdu", "valid-9000", vec![0x90, 0x00]),
             ("response_apdu", "valid-data-9000", [&cccd_com[..], &[0x90, 0x00]].concat()),
             ("response_apdu", "valid-select-ef-com", vec![0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1E]),
@@ -469,7 +471,8 @@ mod fuzz_seeds {
                 "dg1" => lds::dg1::parse(&bytes).is_ok(),
                 "dg2" => lds::dg2::parse(&bytes).is_ok(),
                 "dg13" => lds::dg13::parse(&bytes).is_ok(),
-                "sod" => lds::sod::parse(&bytes).is_ok(),
+                // As in fuzz/harness.rs: indefinite lengths allowed.
+                "sod" => lds::sod::parse_with(&bytes, lds::sod::SodOptions { indefinite_lengths: true }).is_ok(),
                 _ => continue,
             };
             assert_eq!(ok, name.starts_with("valid-"), "{target}/{name}");

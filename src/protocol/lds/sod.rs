@@ -37,12 +37,16 @@
 //! ```
 //!
 //! Decisions:
-//! - Parsed with the crate's own bounds-checked TLV reader (DER length rules:
-//!   no indefinite lengths), because every element's raw bytes are needed
+//! - Parsed with the crate's own bounds-checked TLV reader, because every
+//!   element's raw bytes are needed
 //!   (eContent, the certificate, the signed attributes) and the grammar is
 //!   small; `asn1-rs` renders object identifiers as text. Every element is
 //!   checked: tags, order, INTEGERs (minimal, non-negative), OIDs, no trailing
 //!   bytes, and the caps below.
+//! - Lengths follow DER ([`parse`]). [`parse_with`] can also accept BER
+//!   indefinite lengths on the CMS envelope, never on what is hashed or
+//!   signed (see [`SodOptions`]); some issuers' SODs need this (HOSTILE 6:
+//!   "reject or lenient-by-config").
 //! - The signed attributes are returned re-encoded with the universal SET tag
 //!   `31` in place of the stored `[0] IMPLICIT` tag `A0`: RFC 5652 §5.4 says the
 //!   signature covers that encoding (HOSTILE 22).
@@ -60,7 +64,7 @@ use std::borrow::Cow;
 
 use crate::protocol::error::Malformed;
 use crate::protocol::lds::DataGroup;
-use crate::protocol::tlv::{Reader, Tlv, children, expect_tlv, read_tlv, single_tlv, tlv};
+use crate::protocol::tlv::{MAX_TLV_DEPTH, Reader, Tlv, children, expect_tlv, read_tag, read_tlv, single_tlv, tlv};
 
 /// The largest EF.SOD we parse: 64 KiB. Real SODs (with the document signer
 /// certificate) are 1.5–8 KB.
@@ -272,72 +276,175 @@ impl Sod {
     }
 }
 
-/// Parses EF.SOD (grammar and decisions in the [module docs](self)).
+/// How much BER [`parse_with`] tolerates in the CMS envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SodOptions {
+    /// Accept indefinite lengths (`80` … `00 00`, ISO/IEC 8825-1 §8.1.3.6) on
+    /// the constructed elements of the CMS envelope: the `77` wrapper (whose
+    /// end-of-contents may also be missing, the content then running to the end
+    /// of the file), ContentInfo, SignedData, the SETs, encapContentInfo,
+    /// SignerInfo. Some issuers' SODs are BER-encoded this way (reported for US
+    /// passports). What is hashed or signed stays DER-only whatever this says:
+    /// the eContent OCTET STRING and the LDSSecurityObject in it, the signed
+    /// attributes, and each certificate.
+    pub indefinite_lengths: bool,
+}
+
+/// Parses EF.SOD strictly (DER lengths only; grammar and decisions in the
+/// [module docs](self)). Same as [`parse_with`] and default options.
 pub fn parse(bytes: &[u8]) -> Result<Sod, Malformed> {
+    parse_with(bytes, SodOptions::default())
+}
+
+/// Parses EF.SOD with the given tolerance of BER in the envelope.
+pub fn parse_with(bytes: &[u8], options: SodOptions) -> Result<Sod, Malformed> {
     if bytes.len() > MAX_SOD_SIZE {
         return Err(Malformed::Invalid { what: "EF.SOD", reason: "larger than MAX_SOD_SIZE" });
     }
-    let content_info = single_tlv(bytes, 0x77, "EF.SOD")?;
-    let content_info = single_tlv(content_info, TAG_SEQUENCE, "SOD ContentInfo")?;
+    let b = Ber { indefinite: options.indefinite_lengths };
+    let content_info = match bytes {
+        [0x77, 0x80, body @ ..] if b.indefinite => {
+            // The end-of-contents octets may be missing: the content is the rest of the file.
+            let mut r = Reader::new(body);
+            let ci = b.expect(&mut r, TAG_SEQUENCE, "SOD ContentInfo")?;
+            if !matches!(r.rest(), [] | [0, 0]) {
+                return Err(Malformed::TrailingBytes("EF.SOD"));
+            }
+            ci
+        }
+        _ => b.single(b.single(bytes, 0x77, "EF.SOD")?, TAG_SEQUENCE, "SOD ContentInfo")?,
+    };
     let mut r = Reader::new(content_info);
-    let content_type = expect_tlv(&mut r, TAG_OID, "SOD contentType")?;
+    let content_type = b.expect(&mut r, TAG_OID, "SOD contentType")?;
     if content_type != OID_SIGNED_DATA {
         return Err(Malformed::Invalid { what: "SOD contentType", reason: "not id-signedData" });
     }
-    let explicit = expect_tlv(&mut r, TAG_CONTEXT_0, "SOD content")?;
+    let explicit = b.expect(&mut r, TAG_CONTEXT_0, "SOD content")?;
     r.expect_end("SOD ContentInfo")?;
-    let signed_data = single_tlv(explicit, TAG_SEQUENCE, "SOD SignedData")?;
-    parse_signed_data(signed_data)
+    let signed_data = b.single(explicit, TAG_SEQUENCE, "SOD SignedData")?;
+    parse_signed_data(signed_data, b)
 }
 
-fn parse_signed_data(signed_data: &[u8]) -> Result<Sod, Malformed> {
+/// Reads TLVs under DER length rules, or additionally with indefinite lengths
+/// on constructed elements. Indefinite-length contents are found by parsing
+/// every nested element (depth-limited by [`MAX_TLV_DEPTH`]) up to the
+/// end-of-contents octets, so nothing is scanned for `00 00` blindly.
+#[derive(Clone, Copy)]
+struct Ber {
+    indefinite: bool,
+}
+
+/// DER only.
+const DER: Ber = Ber { indefinite: false };
+
+impl Ber {
+    fn read<'a>(self, r: &mut Reader<'a>, what: &'static str) -> Result<Tlv<'a>, Malformed> {
+        self.read_at(r, what, 0)
+    }
+
+    fn read_at<'a>(self, r: &mut Reader<'a>, what: &'static str, depth: usize) -> Result<Tlv<'a>, Malformed> {
+        if !self.indefinite {
+            return read_tlv(r, what);
+        }
+        let mut probe = r.clone();
+        let tag = read_tag(&mut probe, what)?;
+        if probe.peek() != Some(0x80) {
+            return read_tlv(r, what);
+        }
+        if !(Tlv { tag, value: &[] }).is_constructed() {
+            return Err(Malformed::BadLength(what));
+        }
+        if depth >= MAX_TLV_DEPTH {
+            return Err(Malformed::TooDeep(what));
+        }
+        probe.u8().ok_or(Malformed::Truncated(what))?;
+        let header_len = probe.position() - r.position();
+        let rest = probe.rest();
+        let mut inner = Reader::new(rest);
+        loop {
+            let mut eoc = inner.clone();
+            if eoc.take(2) == Some([0u8, 0].as_slice()) {
+                break;
+            }
+            if inner.is_empty() {
+                return Err(Malformed::Truncated(what));
+            }
+            self.read_at(&mut inner, what, depth + 1)?;
+        }
+        let content_len = inner.position();
+        let value = rest.get(..content_len).ok_or(Malformed::Truncated(what))?;
+        let total =
+            header_len.checked_add(content_len).and_then(|n| n.checked_add(2)).ok_or(Malformed::Overrun(what))?;
+        r.take(total).ok_or(Malformed::Truncated(what))?;
+        Ok(Tlv { tag, value })
+    }
+
+    fn expect<'a>(self, r: &mut Reader<'a>, tag: u32, what: &'static str) -> Result<&'a [u8], Malformed> {
+        let t = self.read(r, what)?;
+        expect_tag(&t, tag, what)?;
+        Ok(t.value)
+    }
+
+    fn single<'a>(self, bytes: &'a [u8], tag: u32, what: &'static str) -> Result<&'a [u8], Malformed> {
+        let mut r = Reader::new(bytes);
+        let value = self.expect(&mut r, tag, what)?;
+        r.expect_end(what)?;
+        Ok(value)
+    }
+
+    /// The elements of a constructed value.
+    fn children<'a>(self, bytes: &'a [u8], what: &'static str) -> Result<Vec<Tlv<'a>>, Malformed> {
+        let mut r = Reader::new(bytes);
+        let mut out = Vec::new();
+        while !r.is_empty() {
+            out.push(self.read(&mut r, what)?);
+        }
+        Ok(out)
+    }
+}
+
+fn parse_signed_data(signed_data: &[u8], b: Ber) -> Result<Sod, Malformed> {
     const WHAT: &str = "SOD SignedData";
     let mut r = Reader::new(signed_data);
-    small_uint(expect_tlv(&mut r, TAG_INTEGER, "SOD SignedData version")?, "SOD SignedData version")?;
-    let digest_algorithms = expect_tlv(&mut r, TAG_SET, "SOD digestAlgorithms")?;
-    for alg in children(digest_algorithms, "SOD digestAlgorithms") {
-        let alg = alg?;
+    small_uint(b.expect(&mut r, TAG_INTEGER, "SOD SignedData version")?, "SOD SignedData version")?;
+    let digest_algorithms = b.expect(&mut r, TAG_SET, "SOD digestAlgorithms")?;
+    for alg in b.children(digest_algorithms, "SOD digestAlgorithms")? {
         expect_tag(&alg, TAG_SEQUENCE, "SOD digestAlgorithms")?;
         algorithm_identifier(alg.value, "SOD digestAlgorithms")?;
     }
-    let encap = expect_tlv(&mut r, TAG_SEQUENCE, "SOD encapContentInfo")?;
-    let e_content = parse_encap_content_info(encap)?;
+    let encap = b.expect(&mut r, TAG_SEQUENCE, "SOD encapContentInfo")?;
+    let e_content = parse_encap_content_info(encap, b)?;
 
-    let mut next = read_tlv(&mut r, WHAT)?;
+    let mut next = b.read(&mut r, WHAT)?;
     let mut document_signer = None;
     if next.tag == TAG_CONTEXT_0 {
-        let mut count = 0;
-        for cert in children(next.value, "SOD certificates") {
-            let cert = cert?;
-            count += 1;
-            if count > MAX_CERTIFICATES {
-                return Err(Malformed::Invalid { what: "SOD certificates", reason: "more than MAX_CERTIFICATES" });
-            }
+        // Each certificate is DER (its bytes are signed); only the SET may be BER.
+        let certificates = DER.children(next.value, "SOD certificates")?;
+        if certificates.len() > MAX_CERTIFICATES {
+            return Err(Malformed::Invalid { what: "SOD certificates", reason: "more than MAX_CERTIFICATES" });
+        }
+        for cert in certificates {
             // CertificateChoices: only `Certificate` (a SEQUENCE) is used; other choices are skipped.
             if cert.tag == TAG_SEQUENCE && document_signer.is_none() {
                 document_signer = Some(tlv(TAG_SEQUENCE, cert.value));
             }
         }
-        next = read_tlv(&mut r, WHAT)?;
+        next = b.read(&mut r, WHAT)?;
     }
     if next.tag == TAG_CONTEXT_1 {
-        for crl in children(next.value, "SOD crls") {
-            crl?;
-        }
-        next = read_tlv(&mut r, WHAT)?;
+        b.children(next.value, "SOD crls")?;
+        next = b.read(&mut r, WHAT)?;
     }
     expect_tag(&next, TAG_SET, "SOD signerInfos")?;
     r.expect_end(WHAT)?;
+    let signer_infos = b.children(next.value, "SOD signerInfos")?;
+    if signer_infos.len() > MAX_SIGNER_INFOS {
+        return Err(Malformed::Invalid { what: "SOD signerInfos", reason: "more than MAX_SIGNER_INFOS" });
+    }
     let mut signer_info = None;
-    let mut count = 0;
-    for si in children(next.value, "SOD signerInfos") {
-        let si = si?;
-        count += 1;
-        if count > MAX_SIGNER_INFOS {
-            return Err(Malformed::Invalid { what: "SOD signerInfos", reason: "more than MAX_SIGNER_INFOS" });
-        }
+    for si in signer_infos {
         expect_tag(&si, TAG_SEQUENCE, "SOD SignerInfo")?;
-        let parsed = parse_signer_info(si.value)?;
+        let parsed = parse_signer_info(si.value, b)?;
         signer_info.get_or_insert(parsed);
     }
     let signer_info = signer_info.ok_or(Malformed::Invalid { what: "SOD signerInfos", reason: "empty" })?;
@@ -354,19 +461,20 @@ fn parse_signed_data(signed_data: &[u8]) -> Result<Sod, Malformed> {
     })
 }
 
-/// `encapContentInfo`: checks the eContentType and returns the eContent octets.
-fn parse_encap_content_info(encap: &[u8]) -> Result<&[u8], Malformed> {
+/// `encapContentInfo`: checks the eContentType and returns the eContent octets
+/// (a primitive, DER OCTET STRING: a BER constructed OCTET STRING is refused).
+fn parse_encap_content_info(encap: &[u8], b: Ber) -> Result<&[u8], Malformed> {
     let mut r = Reader::new(encap);
-    let e_content_type = expect_tlv(&mut r, TAG_OID, "SOD eContentType")?;
+    let e_content_type = b.expect(&mut r, TAG_OID, "SOD eContentType")?;
     if e_content_type != OID_LDS_SECURITY_OBJECT {
         return Err(Malformed::Invalid {
             what: "SOD eContentType",
             reason: "not id-icao-mrtd-security-ldsSecurityObject",
         });
     }
-    let explicit = expect_tlv(&mut r, TAG_CONTEXT_0, "SOD eContent")?;
+    let explicit = b.expect(&mut r, TAG_CONTEXT_0, "SOD eContent")?;
     r.expect_end("SOD encapContentInfo")?;
-    single_tlv(explicit, TAG_OCTET_STRING, "SOD eContent")
+    DER.single(explicit, TAG_OCTET_STRING, "SOD eContent")
 }
 
 struct LdsSecurityObject {
@@ -430,16 +538,16 @@ fn parse_lds_security_object(e_content: &[u8]) -> Result<LdsSecurityObject, Malf
     Ok(LdsSecurityObject { version, digest_algorithm, hashes, lds_version })
 }
 
-fn parse_signer_info(si: &[u8]) -> Result<SignerInfo, Malformed> {
+fn parse_signer_info(si: &[u8], b: Ber) -> Result<SignerInfo, Malformed> {
     const WHAT: &str = "SOD SignerInfo";
     let mut r = Reader::new(si);
-    small_uint(expect_tlv(&mut r, TAG_INTEGER, "SignerInfo version")?, WHAT)?;
-    let sid_tlv = read_tlv(&mut r, "SignerInfo sid")?;
+    small_uint(b.expect(&mut r, TAG_INTEGER, "SignerInfo version")?, WHAT)?;
+    let sid_tlv = b.read(&mut r, "SignerInfo sid")?;
     let sid = match sid_tlv.tag {
         TAG_SEQUENCE => {
             let mut s = Reader::new(sid_tlv.value);
-            let issuer = expect_tlv(&mut s, TAG_SEQUENCE, "SignerInfo sid issuer")?;
-            let serial = expect_tlv(&mut s, TAG_INTEGER, "SignerInfo sid serialNumber")?;
+            let issuer = DER.expect(&mut s, TAG_SEQUENCE, "SignerInfo sid issuer")?;
+            let serial = DER.expect(&mut s, TAG_INTEGER, "SignerInfo sid serialNumber")?;
             s.expect_end("SignerInfo sid")?;
             if serial.is_empty() {
                 return Err(Malformed::Invalid { what: "SignerInfo sid serialNumber", reason: "empty INTEGER" });
@@ -452,27 +560,24 @@ fn parse_signer_info(si: &[u8]) -> Result<SignerInfo, Malformed> {
         }
         TAG_CONTEXT_0_PRIMITIVE => SignerIdentifier::SubjectKeyIdentifier(sid_tlv.value.to_vec()),
         found => {
-            return Err(Malformed::UnexpectedTag { what: "SignerInfo sid", expected: u32::from(0x30u8), found });
+            return Err(Malformed::UnexpectedTag { what: "SignerInfo sid", expected: TAG_SEQUENCE, found });
         }
     };
-    let (digest_oid, _) = algorithm_identifier(expect_tlv(&mut r, TAG_SEQUENCE, "SignerInfo digestAlgorithm")?, WHAT)?;
-    let mut next = read_tlv(&mut r, WHAT)?;
+    let (digest_oid, _) = algorithm_identifier(b.expect(&mut r, TAG_SEQUENCE, "SignerInfo digestAlgorithm")?, WHAT)?;
     let mut signed = SignedAttrs::default();
-    if next.tag == TAG_CONTEXT_0 {
-        signed = parse_signed_attrs(next.value)?;
-        next = read_tlv(&mut r, WHAT)?;
+    // The signed attributes are DER: the signature covers their re-encoding.
+    if r.peek() == Some(0xA0) {
+        signed = parse_signed_attrs(DER.expect(&mut r, TAG_CONTEXT_0, "SignerInfo signedAttrs")?)?;
     }
-    expect_tag(&next, TAG_SEQUENCE, "SignerInfo signatureAlgorithm")?;
-    let (signature_algorithm_oid, signature_algorithm_params) = algorithm_identifier(next.value, WHAT)?;
-    let signature = expect_tlv(&mut r, TAG_OCTET_STRING, "SignerInfo signature")?;
+    let signature_algorithm = b.expect(&mut r, TAG_SEQUENCE, "SignerInfo signatureAlgorithm")?;
+    let (signature_algorithm_oid, signature_algorithm_params) = algorithm_identifier(signature_algorithm, WHAT)?;
+    let signature = b.expect(&mut r, TAG_OCTET_STRING, "SignerInfo signature")?;
     if signature.is_empty() {
         return Err(Malformed::Invalid { what: "SignerInfo signature", reason: "empty" });
     }
     if !r.is_empty() {
-        let unsigned = expect_tlv(&mut r, TAG_CONTEXT_1, "SignerInfo unsignedAttrs")?;
-        for attr in children(unsigned, "SignerInfo unsignedAttrs") {
-            attr?;
-        }
+        let unsigned = b.expect(&mut r, TAG_CONTEXT_1, "SignerInfo unsignedAttrs")?;
+        b.children(unsigned, "SignerInfo unsignedAttrs")?;
     }
     r.expect_end(WHAT)?;
     Ok(SignerInfo {
@@ -700,6 +805,42 @@ pub(crate) mod build {
         sd.extend(tlv(TAG_SET, signer_info));
         let ci = [oid(OID_SIGNED_DATA), tlv(TAG_CONTEXT_0, &tlv(TAG_SEQUENCE, &sd))].concat();
         tlv(0x77, &tlv(TAG_SEQUENCE, &ci))
+    }
+
+    /// `tag 80 content 00 00`.
+    pub fn ind(tag: u32, content: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        crate::protocol::tlv::write_tag(tag, &mut out);
+        out.push(0x80);
+        out.extend_from_slice(content);
+        out.extend([0, 0]);
+        out
+    }
+
+    /// The SOD of [`sod`] with every envelope element in indefinite-length
+    /// form (and the `77` end-of-contents only if `eoc`), and its DER twin.
+    pub fn ber_sod(files: &[(u32, &[u8])], signer_info_der: Option<Vec<u8>>, eoc: bool) -> (Vec<u8>, Vec<u8>) {
+        let der = sod(files);
+        let strict = parse(&der).unwrap();
+        let si = signer_info_der.unwrap_or_else(|| {
+            let attrs = signed_attrs_content(&HashAlgorithm::Sha256.digest(&strict.encapsulated_content));
+            signer_info(Some(&attrs), &[0x30, 0x06, 2, 1, 1, 2, 1, 1])
+        });
+        let si_content = single_tlv(&si, 0x30, "t").unwrap();
+        let sd = [
+            int(3),
+            ind(0x31, &alg(SHA256, false)),
+            ind(0x30, &[oid(OID_LDS_SECURITY_OBJECT), ind(0xA0, &tlv(0x04, &strict.encapsulated_content))].concat()),
+            ind(0xA0, &fake_certificate()),
+            ind(0x31, &ind(0x30, si_content)),
+        ]
+        .concat();
+        let ci = ind(0x30, &[oid(OID_SIGNED_DATA), ind(0xA0, &ind(0x30, &sd))].concat());
+        let mut out = ind(0x77, &ci);
+        if !eoc {
+            out.truncate(out.len() - 2);
+        }
+        (out, der)
     }
 
     /// A complete SOD with SHA-256 hashes of `files`, signed attributes and a fake signature.
@@ -944,10 +1085,119 @@ mod tests {
         assert_eq!(parse(&indefinite), Err(Malformed::BadLength("EF.SOD")));
     }
 
+    const LENIENT: SodOptions = SodOptions { indefinite_lengths: true };
+
+    /// HOSTILE 6 / US passports: indefinite lengths rejected by default, accepted on request.
+    #[test]
+    fn indefinite_lengths_only_when_asked() {
+        let files: &[(u32, &[u8])] = &[(1, b"a"), (2, b"b")];
+        let (ber, der) = ber_sod(files, None, true);
+        assert_eq!(parse(&ber), Err(Malformed::BadLength("EF.SOD")));
+        let lenient = parse_with(&ber, LENIENT).unwrap();
+        assert_eq!(lenient, parse(&der).unwrap());
+        assert_eq!(parse_with(&der, LENIENT).unwrap(), lenient);
+        // The 77 wrapper without its end-of-contents octets.
+        let (no_eoc, _) = ber_sod(files, None, false);
+        assert_eq!(parse_with(&no_eoc, LENIENT).unwrap(), lenient);
+        // One byte after the end-of-contents.
+        let mut extra = ber.clone();
+        extra.push(0);
+        assert!(parse_with(&extra, LENIENT).is_err());
+    }
+
+    #[test]
+    fn indefinite_lengths_never_on_signed_parts() {
+        let e = parse(&sod(&[(1, b"a")])).unwrap().encapsulated_content;
+        let attrs = signed_attrs_content(&HashAlgorithm::Sha256.digest(&e));
+        // signedAttrs in indefinite form: refused even in lenient mode.
+        let si = tlv(
+            0x30,
+            &[
+                int(1),
+                tlv(0x30, &[issuer_name(), tlv(0x02, &[1])].concat()),
+                alg(SHA256, false),
+                ind(0xA0, &attrs),
+                alg(ECDSA_SHA256, false),
+                tlv(0x04, &[1]),
+            ]
+            .concat(),
+        );
+        let (ber, _) = ber_sod(&[(1, b"a")], Some(si), true);
+        assert_eq!(parse_with(&ber, LENIENT), Err(Malformed::BadLength("SignerInfo signedAttrs")));
+        // A certificate in indefinite form.
+        let cert = ind(0x30, &tlv(0x30, &int(2)));
+        let bad = ind(
+            0x77,
+            &ind(
+                0x30,
+                &[
+                    oid(OID_SIGNED_DATA),
+                    ind(
+                        0xA0,
+                        &ind(
+                            0x30,
+                            &[
+                                int(3),
+                                ind(0x31, &[]),
+                                ind(0x30, &[oid(OID_LDS_SECURITY_OBJECT), ind(0xA0, &tlv(0x04, &e))].concat()),
+                                ind(0xA0, &cert),
+                                ind(0x31, &signer_info(None, &[1])),
+                            ]
+                            .concat(),
+                        ),
+                    ),
+                ]
+                .concat(),
+            ),
+        );
+        assert_eq!(parse_with(&bad, LENIENT), Err(Malformed::BadLength("SOD certificates")));
+    }
+
+    #[test]
+    fn indefinite_length_errors() {
+        let ber = Ber { indefinite: true };
+        // Indefinite length on a primitive element.
+        assert_eq!(ber.read(&mut Reader::new(&[0x04, 0x80, 0x00, 0x00]), "t"), Err(Malformed::BadLength("t")));
+        // No end-of-contents.
+        assert_eq!(ber.read(&mut Reader::new(&[0x30, 0x80, 0x02, 0x01, 0x00]), "t"), Err(Malformed::Truncated("t")));
+        assert_eq!(ber.read(&mut Reader::new(&[0x30, 0x80, 0x00]), "t"), Err(Malformed::Truncated("t")));
+        // A child overrunning the indefinite parent's data.
+        assert_eq!(
+            ber.read(&mut Reader::new(&[0x30, 0x80, 0x04, 0x05, 0x00, 0x00]), "t"),
+            Err(Malformed::Overrun("t"))
+        );
+        // Nesting: limited, no stack exhaustion.
+        let mut deep = vec![0x02, 0x01, 0x00];
+        for _ in 0..(MAX_TLV_DEPTH + 5) {
+            deep = ind(0x30, &deep);
+        }
+        assert_eq!(ber.read(&mut Reader::new(&deep), "t"), Err(Malformed::TooDeep("t")));
+        // Nested indefinite forms and the value they enclose.
+        let nested = ind(0x30, &[ind(0x31, &[0x02, 0x01, 0x07]), vec![0x05, 0x00]].concat());
+        let mut r = Reader::new(&nested);
+        let t = ber.read(&mut r, "t").unwrap();
+        assert!(r.is_empty());
+        assert_eq!(t.tag, 0x30);
+        assert_eq!(t.value, &[0x31, 0x80, 0x02, 0x01, 0x07, 0x00, 0x00, 0x05, 0x00]);
+        let kids = ber.children(t.value, "t").unwrap();
+        assert_eq!(kids.iter().map(|k| k.tag).collect::<Vec<_>>(), [0x31, 0x05]);
+        assert_eq!(kids[0].value, &[0x02, 0x01, 0x07]);
+    }
+
     proptest! {
         #[test]
         fn never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = parse(&bytes);
+            let _ = parse_with(&bytes, LENIENT);
+        }
+
+        #[test]
+        fn lenient_never_panics_on_mutated_ber(pos in 0usize..2000, val in any::<u8>(), cut in 0usize..2000) {
+            let (mut bytes, _) = ber_sod(&[(1, b"a"), (2, b"b")], None, true);
+            let len = bytes.len();
+            bytes[pos % len] = val;
+            bytes.truncate(len - cut % len);
+            let _ = parse_with(&bytes, LENIENT);
         }
 
         #[test]
