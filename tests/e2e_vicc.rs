@@ -364,7 +364,7 @@ fn protected_response_above_264_bytes_passes_the_adapter() {
         let mut t = Longest { inner: t, longest: &mut longest };
         let mut plain = PlainChip::new(&mut t);
         plain.select_application()?;
-        let channel = access::bac(plain.transport(), &info, &mut access::OsRng)?;
+        let channel = access::bac::bac(plain.transport(), &info, &mut access::OsRng)?;
         let mut chip = plain.into_secure(channel, Box::new(|_: &mut dyn Transceive| Err(Error::Cancelled)));
         // READ BINARY of DG2 by SFI with Le = 00 (Ne = 256): vicc wraps 256
         // bytes in DO'87' and DO'8E', 281 bytes on the wire — more than

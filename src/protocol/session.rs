@@ -16,7 +16,8 @@
 //!
 //! Keys and file buffers are zeroized when the read ends, successful or not.
 
-use crate::protocol::access::{OsRng, Rng, bac};
+use crate::protocol::access::bac::bac;
+use crate::protocol::access::{OsRng, Rng};
 use crate::protocol::error::{Error, Malformed};
 use crate::protocol::lds::{self, DataGroup, FileId, com::EfCom, dg1::Dg1, dg2::Portrait, dg13::CccdData, sod::Sod};
 use crate::protocol::mrz::BacKey;

@@ -1,5 +1,3 @@
-//! Access control: opening a secure channel with the chip.
-//!
 //! Basic Access Control (ICAO 9303-11 §4.3; worked example Appendix D):
 //! 1. `k_seed` = first 16 bytes of SHA-1(MRZ_information); `k_enc`, `k_mac` by KDF (§9.7.1).
 //! 2. GET CHALLENGE → `rnd_icc` (8 bytes).
@@ -11,6 +9,7 @@
 //! All intermediate secrets live in [`Zeroizing`] buffers and are wiped when
 //! the function returns, whatever the outcome.
 
+use crate::protocol::access::Rng;
 use crate::protocol::apdu::{CommandApdu, StatusWord};
 use crate::protocol::crypto::{self, KDF_ENC, KDF_MAC, KeyKind};
 use crate::protocol::error::{Error, Misbehaviour};
@@ -18,22 +17,6 @@ use crate::protocol::sm::SecureChannel;
 use crate::protocol::transceive::{Transceive, transmit};
 use digest::Digest;
 use zeroize::Zeroizing;
-
-/// Source of randomness for nonces and key shares (the OS in production, fixed bytes in the worked examples).
-pub trait Rng {
-    /// Fills `buf` with random bytes.
-    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Error>;
-}
-
-/// The operating system's random source.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct OsRng;
-
-impl Rng for OsRng {
-    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Error> {
-        crypto::random_bytes(buf)
-    }
-}
 
 /// GET CHALLENGE (ISO/IEC 7816-4 §11.5.3): 8 random bytes from the chip.
 pub fn get_challenge<T: Transceive + ?Sized>(t: &mut T) -> Result<[u8; 8], Error> {
