@@ -11,7 +11,8 @@ use mrtdd::protocol::lds;
 use mrtdd::protocol::tlv::{MAX_TLV_DEPTH, Reader, children, read_header, read_tlv};
 
 /// Every target, by the name of its corpus folder and fuzz binary.
-pub const TARGETS: &[&str] = &["tlv", "response_apdu", "dg1", "dg2", "dg13", "com", "sod"];
+pub const TARGETS: &[&str] =
+    &["tlv", "response_apdu", "dg1", "dg2", "dg13", "com", "sod", "sm_unwrap", "card_access", "dg14", "dg15"];
 
 /// Runs the harness called `target`; `None` for an unknown name.
 pub fn run(target: &str, data: &[u8]) -> Option<bool> {
@@ -23,6 +24,10 @@ pub fn run(target: &str, data: &[u8]) -> Option<bool> {
         "dg13" => dg13(data),
         "com" => com(data),
         "sod" => sod(data),
+        "sm_unwrap" => sm_unwrap(data),
+        "card_access" => card_access(data),
+        "dg14" => dg14(data),
+        "dg15" => dg15(data),
         _ => return None,
     })
 }
@@ -118,5 +123,76 @@ pub fn sod(data: &[u8]) -> bool {
         assert_eq!(der.first(), Some(&0x31));
     }
     assert!(s.data_group_hashes.len() <= 16);
+    true
+}
+
+/// A protected response to the ICAO 9303-11 Appendix D.4 SELECT EF.COM,
+/// unwrapped by a channel with the worked example's session keys: true if
+/// its MAC verified and it decrypted.
+pub fn sm_unwrap(data: &[u8]) -> bool {
+    use mrtdd::protocol::apdu::CommandApdu;
+    use mrtdd::protocol::sm::{SecureChannel, Unwrapped};
+    let ks_enc = [0x97, 0x9E, 0xC1, 0x3B, 0x1C, 0xBF, 0xE9, 0xDC, 0xD0, 0x1A, 0xB0, 0xFE, 0xD3, 0x07, 0xEA, 0xE5];
+    let ks_mac = [0xF1, 0xCB, 0x1F, 0x1F, 0xB5, 0xAD, 0xF2, 0x08, 0x80, 0x6B, 0x89, 0xDC, 0x57, 0x9D, 0xC1, 0xF8];
+    let ssc = [0x88, 0x70, 0x22, 0x12, 0x0C, 0x06, 0xC2, 0x26];
+    let Ok(mut channel) = SecureChannel::des3(&ks_enc, &ks_mac, ssc) else { return false };
+    let select = CommandApdu::new(0x00, 0xA4, 0x02, 0x0C).with_data([0x01, 0x1E]);
+    if channel.wrap(&select).is_err() {
+        return false;
+    }
+    let Ok(response) = ResponseApdu::from_bytes(data.to_vec()) else { return false };
+    matches!(channel.unwrap(response), Ok(Unwrapped::Authentic(_)))
+}
+
+/// Invariants of a parsed `SecurityInfos`: within the entry cap; every typed
+/// PACE / Chip Authentication protocol round-trips through its OID bytes;
+/// every Chip Authentication key re-parses as an SPKI; unknown entries keep
+/// their whole SEQUENCE.
+fn check_security_infos(infos: &[lds::security_infos::SecurityInfo]) {
+    use lds::security_infos::{ChipAuthenticationProtocol, MAX_SECURITY_INFOS, PaceProtocol, SecurityInfo};
+    assert!(infos.len() <= MAX_SECURITY_INFOS);
+    for info in infos {
+        match info {
+            SecurityInfo::Pace(p) => {
+                assert_eq!(PaceProtocol::from_oid_bytes(&p.protocol.oid_bytes()), Some(p.protocol));
+            }
+            SecurityInfo::ChipAuthentication(c) => {
+                assert_eq!(ChipAuthenticationProtocol::from_oid_bytes(&c.protocol.oid_bytes()), Some(c.protocol));
+            }
+            SecurityInfo::ChipAuthenticationPublicKey(k) => {
+                let spki = lds::dg15::parse_spki(&k.subject_public_key_info).expect("a key that parsed once");
+                assert_eq!(spki.algorithm, k.algorithm);
+            }
+            SecurityInfo::Unknown { der, .. } => assert_eq!(der.first(), Some(&0x30)),
+            _ => {}
+        }
+        assert!(!info.protocol_oid().is_empty());
+    }
+}
+
+/// EF.CardAccess (a bare `SecurityInfos` SET): the usable PACE infos are a subset.
+pub fn card_access(data: &[u8]) -> bool {
+    let Ok(ca) = lds::card_access::parse(data) else { return false };
+    check_security_infos(&ca.infos);
+    assert!(ca.pace_infos().len() <= ca.infos.len());
+    true
+}
+
+/// DG14: the same entries as its inner SET parsed on its own.
+pub fn dg14(data: &[u8]) -> bool {
+    let Ok(d) = lds::dg14::parse(data) else { return false };
+    check_security_infos(&d.infos);
+    let inner = mrtdd::protocol::tlv::single_tlv(data, 0x6E, "DG14").expect("the wrapper of a DG14 that parsed");
+    assert_eq!(lds::security_infos::parse_security_infos(inner).as_ref(), Ok(&d.infos));
+    true
+}
+
+/// DG15: the SPKI is a strict part of the input and re-parses to the same key.
+pub fn dg15(data: &[u8]) -> bool {
+    let Ok(d) = lds::dg15::parse(data) else { return false };
+    assert!(d.subject_public_key_info.len() < data.len());
+    let spki = lds::dg15::parse_spki(&d.subject_public_key_info).expect("the SPKI of a DG15 that parsed");
+    assert_eq!(spki.public_key, &d.public_key[..]);
+    assert_eq!(spki.algorithm, d.algorithm);
     true
 }

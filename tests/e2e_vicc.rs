@@ -11,6 +11,7 @@
 //! card side on TCP 35963, or `Virtual PCD 00 01` on 35964), starts one
 //! emulator on it, stops it by PID and waits both for the process and for
 //! pcscd to see the reader empty before the next test may use the reader.
+#![cfg(feature = "software-chip")]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,7 @@
 //! HOSTILE.md cases 1–18 (and related faults) against the software chip:
 //! each ends in the specific typed error or status — never a panic, a hang
 //! or an unbounded allocation — and nothing unverified is reported valid.
+#![cfg(feature = "software-chip")]
 
 use mrtdd::chip::{Document, DocumentBuilder, Fault, Injection, SoftwareChip, dg_fid};
 use mrtdd::protocol::apdu::StatusWord;

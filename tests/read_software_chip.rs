@@ -1,5 +1,6 @@
 //! Full reads of every software-chip document through the protocol core:
 //! BAC, 3DES secure messaging, file reading, parsing and hash verification.
+#![cfg(feature = "software-chip")]
 
 use mrtdd::chip::{Document, DocumentBuilder, HashAlgorithm, SignerKind, SoftwareChip, dg_fid};
 use mrtdd::protocol::lds::dg2::ImageType;
