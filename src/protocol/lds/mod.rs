@@ -3,12 +3,16 @@
 //! Every parser is a pure function from the file's bytes to a typed value; the
 //! ASN.1/TLV grammar and the spec clause sit in its doc comment.
 
+pub mod card_access;
 pub mod com;
 pub mod dg1;
 pub mod dg11;
 pub mod dg12;
 pub mod dg13;
+pub mod dg14;
+pub mod dg15;
 pub mod dg2;
+pub mod security_infos;
 pub mod sod;
 
 use core::fmt;
