@@ -5,6 +5,8 @@
 //! parity adjustment. Ciphers and MACs come from `des`, `aes`, `cbc`, `cmac`
 //! and `retail-mac` (ISO/IEC 9797-1 MAC algorithm 3).
 
+pub mod ec;
+
 use cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use digest::{Digest, KeyInit, Mac};
 use zeroize::{Zeroize, Zeroizing};
