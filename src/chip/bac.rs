@@ -13,6 +13,7 @@
 
 use super::faults::{Fault, Fired};
 use super::mrz::BacKeys;
+use super::rng::ChipRng;
 use super::sm::{SmCipher, SmSession};
 use crate::protocol::apdu::{ResponseApdu, StatusWord};
 use crate::protocol::crypto::{self, KDF_ENC, KDF_MAC, KeyKind, ct_eq, kdf};
@@ -31,7 +32,13 @@ pub(crate) enum Outcome {
 
 /// Performs the chip's half of EXTERNAL AUTHENTICATE for the outstanding
 /// challenge `rnd_icc`, altered by the BAC faults that fired.
-pub(crate) fn external_authenticate(keys: &BacKeys, rnd_icc: &[u8; 8], data: &[u8], faults: &Fired) -> Outcome {
+pub(crate) fn external_authenticate(
+    keys: &BacKeys,
+    rnd_icc: &[u8; 8],
+    data: &[u8],
+    faults: &Fired,
+    rng: &mut ChipRng,
+) -> Outcome {
     let refuse = || Outcome::Refused(ResponseApdu::status(StatusWord::VERIFICATION_FAILED));
     if faults.has(&Fault::ExternalAuthenticateRejected) {
         return refuse();
@@ -56,7 +63,7 @@ pub(crate) fn external_authenticate(keys: &BacKeys, rnd_icc: &[u8; 8], data: &[u
         return refuse();
     }
     let mut k_icc = Zeroizing::new([0u8; 16]);
-    if crypto::random_bytes(&mut k_icc[..]).is_err() {
+    if rng.fill(&mut k_icc[..]).is_err() {
         return refuse();
     }
     let mut r = Zeroizing::new(Vec::with_capacity(32));
@@ -108,7 +115,8 @@ mod tests {
             "72C29C2371CC9BDB65B779B8E8D37B29ECC154AA56A8799FAE2F498F76ED92F2"
             "5F1448EEA8AD90A7"
         );
-        match external_authenticate(&keys, &hex!("4608F91988702212"), &data, &Fired::default()) {
+        match external_authenticate(&keys, &hex!("4608F91988702212"), &data, &Fired::default(), &mut ChipRng::default())
+        {
             Outcome::Established(resp, _) => {
                 assert_eq!(resp.data.len(), 40);
                 assert_eq!(resp.sw, StatusWord::OK);
@@ -134,15 +142,33 @@ mod tests {
             Outcome::Established(..) => StatusWord::OK,
         };
         assert_eq!(
-            sw(external_authenticate(&other, &hex!("4608F91988702212"), &data, &Fired::default())),
+            sw(external_authenticate(
+                &other,
+                &hex!("4608F91988702212"),
+                &data,
+                &Fired::default(),
+                &mut ChipRng::default()
+            )),
             StatusWord::VERIFICATION_FAILED
         );
         assert_eq!(
-            sw(external_authenticate(&keys, &hex!("4608F91988702213"), &data, &Fired::default())),
+            sw(external_authenticate(
+                &keys,
+                &hex!("4608F91988702213"),
+                &data,
+                &Fired::default(),
+                &mut ChipRng::default()
+            )),
             StatusWord::VERIFICATION_FAILED
         );
         assert_eq!(
-            sw(external_authenticate(&keys, &hex!("4608F91988702212"), &data[..39], &Fired::default())),
+            sw(external_authenticate(
+                &keys,
+                &hex!("4608F91988702212"),
+                &data[..39],
+                &Fired::default(),
+                &mut ChipRng::default()
+            )),
             StatusWord::WRONG_LENGTH
         );
     }

@@ -11,16 +11,23 @@
 //! | `84` | GET CHALLENGE | Le `08` |
 //! | `82` | EXTERNAL AUTHENTICATE | BAC mutual authentication |
 //! | `88` | INTERNAL AUTHENTICATE | Active Authentication with the DG15 key (ECDSA P-256, plain r‖s over SHA-256) |
+//! | `22` | MSE:Set AT | P1-P2 `C1 A4`: selects the PACE protocol, password and parameters ([`pace`](super::pace)) |
+//! | `86` | GENERAL AUTHENTICATE | the four PACE steps; CLA `10` (chained) for steps 1–3, `00` for step 4 |
 //!
 //! A command with CLA `0C` is unwrapped by the secure-messaging session and its
 //! answer wrapped; a plain command while a session is up ends the session
-//! first (ICAO 9303-11 §9.8.6). Anything else answers `6D00` / `6E00`.
+//! first (ICAO 9303-11 §9.8.6). Command chaining (CLA b5) is accepted for
+//! GENERAL AUTHENTICATE only (`6884` otherwise). BAC and PACE are done in
+//! plain: under secure messaging they answer `6985`. Anything else answers
+//! `6D00` / `6E00`.
 
 use super::bac::{self, EXTERNAL_AUTHENTICATE_LEN, Outcome};
-use super::document::Document;
+use super::document::{Document, FID_CARD_ACCESS};
 use super::faults::{Fault, Faults, Fired, Injection, Site};
 use super::fs::{self, Access, Df, EMRTD_AID, FileSystem};
 use super::mrz::BacKeys;
+use super::pace::{self, GaOutcome, Pace, PaceSuite, Passwords};
+use super::rng::{ChipRng, Randomness};
 use super::sm::SmSession;
 use crate::protocol::apdu::{CommandApdu, ResponseApdu, StatusWord, parse_command};
 use crate::protocol::error::TransportError;
@@ -36,8 +43,21 @@ struct State {
     ef: Option<usize>,
     /// RND.ICC of the last GET CHALLENGE, consumed by EXTERNAL AUTHENTICATE.
     challenge: Option<[u8; 8]>,
-    /// The secure-messaging session, once BAC succeeded.
+    /// The secure-messaging session, once BAC or PACE succeeded.
     sm: Option<SmSession>,
+    /// How the last session was established.
+    origin: Option<SessionOrigin>,
+    /// The PACE run in progress.
+    pace: Pace,
+}
+
+/// How the chip's secure-messaging session was established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionOrigin {
+    /// Basic Access Control (ICAO 9303-11 §4.3): 3DES secure messaging.
+    Bac,
+    /// PACE (ICAO 9303-11 §4.4) with this protocol and curve.
+    Pace(PaceSuite),
 }
 
 /// A software eMRTD chip. See the [module documentation](self).
@@ -47,7 +67,9 @@ pub struct SoftwareChip {
     bac_keys: BacKeys,
     state: State,
     faults: Faults,
+    rng: ChipRng,
     apdus: usize,
+    pace_attempts: usize,
     /// Set once the card was "removed" or stopped answering: every later APDU fails the same way.
     gone: Option<TransportError>,
 }
@@ -76,7 +98,17 @@ impl SoftwareChip {
     pub fn new(document: Document) -> Self {
         let fs = FileSystem::new(&document.files(), &document.mf_files());
         let bac_keys = BacKeys::from_mrz_information(document.mrz_information());
-        Self { document, fs, bac_keys, state: State::default(), faults: Faults::default(), apdus: 0, gone: None }
+        Self {
+            document,
+            fs,
+            bac_keys,
+            state: State::default(),
+            faults: Faults::default(),
+            rng: ChipRng::default(),
+            apdus: 0,
+            pace_attempts: 0,
+            gone: None,
+        }
     }
 
     /// A chip with faults injected from the start.
@@ -113,6 +145,24 @@ impl SoftwareChip {
         self.state.sm.is_some()
     }
 
+    /// How the current secure-messaging session was established (`None` without one).
+    pub fn session_origin(&self) -> Option<SessionOrigin> {
+        self.state.sm.as_ref().and(self.state.origin)
+    }
+
+    /// How many PACE runs the chip started: GENERAL AUTHENTICATE step 1
+    /// answered with an encrypted nonce (kept across [`reset`](Self::reset)).
+    /// A terminal with a wrong CAN should stop after one.
+    pub fn pace_attempts(&self) -> usize {
+        self.pace_attempts
+    }
+
+    /// Where the chip takes its random bytes from from now on (challenges,
+    /// BAC keys, PACE nonces and keys); the default is the operating system.
+    pub fn set_randomness(&mut self, randomness: Randomness) {
+        self.rng = ChipRng::new(randomness);
+    }
+
     /// The document the chip holds.
     pub fn document(&self) -> &Document {
         &self.document
@@ -127,9 +177,12 @@ impl SoftwareChip {
 
     /// Handles one parsed command.
     fn process(&mut self, cmd: &CommandApdu) -> Vec<u8> {
-        // CLA: b8-b5 must be 0 (interindustry, channel 0, no chaining); b4-b3 = 11 for SM.
-        if cmd.cla & 0xF3 != 0 {
+        // CLA: b8-b6 must be 0 (interindustry, channel 0); b5 chaining (PACE only); b4-b3 = 11 for SM.
+        if cmd.cla & 0xE3 != 0 {
             return status(StatusWord::CLA_NOT_SUPPORTED).to_bytes();
+        }
+        if cmd.cla & 0x10 != 0 && cmd.ins != 0x86 {
+            return status(StatusWord::new(0x68, 0x84)).to_bytes(); // command chaining not supported
         }
         let protected = cmd.cla & 0x0C == 0x0C;
         if cmd.cla & 0x0C != 0 && !protected {
@@ -155,9 +208,12 @@ impl SoftwareChip {
             self.state.sm = None;
             return status(*sw).to_bytes();
         }
-        // BAC is done in plain; a protected EXTERNAL AUTHENTICATE is refused (wrapped).
-        let answer =
-            if inner.ins == 0x82 { status(StatusWord::CONDITIONS_NOT_SATISFIED) } else { self.execute(&inner) };
+        // BAC and PACE are done in plain; protected, they are refused (wrapped).
+        let answer = if matches!(inner.ins, 0x82 | 0x22 | 0x86) {
+            status(StatusWord::CONDITIONS_NOT_SATISFIED)
+        } else {
+            self.execute(&inner)
+        };
         let fired = self.faults.fire(Site::SmResponse, self.apdus);
         match self.state.sm.as_mut() {
             Some(session) => session.wrap_response(&answer, inner.ins & 1 == 1, &fired),
@@ -173,6 +229,8 @@ impl SoftwareChip {
             0x84 => self.get_challenge(cmd),
             0x82 => self.external_authenticate(cmd),
             0x88 => self.internal_authenticate(cmd),
+            0x22 => self.mse_set_at(cmd),
+            0x86 => self.general_authenticate(cmd),
             _ => status(StatusWord::INS_NOT_SUPPORTED),
         }
     }
@@ -230,6 +288,9 @@ impl SoftwareChip {
                         StatusWord::FILE_NOT_FOUND
                     });
                 };
+                if self.card_access_blocked(index) {
+                    return status(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+                }
                 match self.make_current(index) {
                     Ok(_) => status(StatusWord::OK),
                     Err(sw) => status(sw),
@@ -280,6 +341,9 @@ impl SoftwareChip {
                 None => return status(StatusWord::COMMAND_NOT_ALLOWED),
             },
         };
+        if self.card_access_blocked(index) {
+            return status(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
+        }
         let Some(file) = self.fs.get(index) else {
             return status(StatusWord::COMMAND_NOT_ALLOWED);
         };
@@ -298,6 +362,50 @@ impl SoftwareChip {
         fs::read(&file.data, offset, ne, odd, &read_faults, &odd_faults)
     }
 
+    /// True if file `index` is EF.CardAccess and [`Fault::CardAccessUnreadable`] fires.
+    fn card_access_blocked(&mut self, index: usize) -> bool {
+        let is_card_access = self.fs.get(index).is_some_and(|f| f.df == Df::Mf && f.fid == FID_CARD_ACCESS);
+        is_card_access && self.faults.fire(Site::CardAccess, self.apdus).has(&Fault::CardAccessUnreadable)
+    }
+
+    /// MSE:Set AT for PACE (ICAO 9303-11 §4.4.4.1); see [`pace`](super::pace).
+    fn mse_set_at(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        if (cmd.p1, cmd.p2) != (0xC1, 0xA4) {
+            return status(StatusWord::INCORRECT_P1P2);
+        }
+        // A new MSE:Set AT abandons any run in progress.
+        self.state.pace = Pace::Idle;
+        if self.faults.fire(Site::MseSetAt, self.apdus).has(&Fault::PaceRejectMseSetAt) {
+            return status(StatusWord::WRONG_DATA);
+        }
+        let passwords = Passwords { mrz_information: self.document.mrz_information(), can: self.document.can() };
+        match pace::mse_set_at(&cmd.data, self.document.pace_suites(), &passwords) {
+            Ok(ready) => {
+                self.state.pace = ready;
+                status(StatusWord::OK)
+            }
+            Err(sw) => status(sw),
+        }
+    }
+
+    /// GENERAL AUTHENTICATE: one PACE step; see [`pace`](super::pace).
+    fn general_authenticate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
+        let cx = pace::Context {
+            rng: &mut self.rng,
+            faults: &mut self.faults,
+            apdu: self.apdus,
+            attempts: &mut self.pace_attempts,
+        };
+        match pace::general_authenticate(&mut self.state.pace, cmd, cx) {
+            GaOutcome::Answer(answer) => answer,
+            GaOutcome::Established(answer, session, suite) => {
+                self.state.sm = Some(session);
+                self.state.origin = Some(SessionOrigin::Pace(suite));
+                answer
+            }
+        }
+    }
+
     fn get_challenge(&mut self, cmd: &CommandApdu) -> ResponseApdu {
         if cmd.p1 != 0 || cmd.p2 != 0 {
             return status(StatusWord::INCORRECT_P1P2);
@@ -306,7 +414,7 @@ impl SoftwareChip {
             return status(StatusWord::WRONG_LENGTH);
         }
         let mut rnd = [0u8; 8];
-        if crate::protocol::crypto::random_bytes(&mut rnd).is_err() {
+        if self.rng.fill(&mut rnd).is_err() {
             return status(StatusWord::UNKNOWN);
         }
         self.state.challenge = Some(rnd);
@@ -326,9 +434,10 @@ impl SoftwareChip {
         };
         self.state.sm = None;
         let fired = self.faults.fire(Site::ExternalAuthenticate, self.apdus);
-        match bac::external_authenticate(&self.bac_keys, &rnd_icc, &cmd.data, &fired) {
+        match bac::external_authenticate(&self.bac_keys, &rnd_icc, &cmd.data, &fired, &mut self.rng) {
             Outcome::Established(answer, session) => {
                 self.state.sm = Some(session);
+                self.state.origin = Some(SessionOrigin::Bac);
                 answer
             }
             Outcome::Refused(answer) => answer,

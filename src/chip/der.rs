@@ -206,6 +206,11 @@ pub(crate) mod oids {
     pub const PK_ECDH: &[u64] = &[0, 4, 0, 127, 0, 7, 2, 2, 1, 2];
     /// id-CA-ECDH-AES-CBC-CMAC-128 (ICAO 9303-11 §9.2.5).
     pub const CA_ECDH_AES_CBC_CMAC_128: &[u64] = &[0, 4, 0, 127, 0, 7, 2, 2, 3, 2, 2];
+    /// id-TA (BSI TR-03110-3 §A.1.1.3; ICAO 9303-11 §9.2.7).
+    pub const TA: &[u64] = &[0, 4, 0, 127, 0, 7, 2, 2, 2];
+    /// id-PACE-ECDH-GM (BSI TR-03110-3 §A.1.1.1; ICAO 9303-11 §9.2.3); the
+    /// cipher suite is one more arc: 1 3DES-CBC-CBC, 2 AES-CBC-CMAC-128, 3 -192, 4 -256.
+    pub const PACE_ECDH_GM: &[u64] = &[0, 4, 0, 127, 0, 7, 2, 2, 4, 2];
     /// id-at-countryName (X.520).
     pub const COUNTRY_NAME: &[u64] = &[2, 5, 4, 6];
     /// id-at-organizationName.

@@ -2,17 +2,22 @@
 //!
 //! Two fixed documents, both made of synthetic data:
 //! - [`Document::cccd_demo`]: the demo Vietnamese CCCD of the API contract
-//!   (ID 001095012345, Nguyễn Văn An), TD1, with DG1, DG2, DG3 (TA-protected),
-//!   DG13 (Vietnamese layout), DG14, DG15 and EF.SOD; SELECT MF answers `6D00`.
+//!   (ID 001095012345, Nguyễn Văn An, CAN 012345), TD1, with DG1, DG2, DG3
+//!   (TA-protected), DG13 (Vietnamese layout), DG14, DG15 and EF.SOD; PACE
+//!   (id-PACE-ECDH-GM-AES-CBC-CMAC-128 on brainpoolP256r1) and BAC; SELECT MF
+//!   answers `6D00`.
 //! - [`Document::td3_specimen`]: the ICAO specimen passport of Anna Maria
-//!   Eriksson (Utopia, L898902C3), TD3, with DG1, DG2, DG11, DG12 and EF.SOD.
+//!   Eriksson (Utopia, L898902C3), TD3, with DG1, DG2, DG11, DG12 and EF.SOD;
+//!   BAC only (no EF.CardAccess).
 //!
 //! [`DocumentBuilder`] varies them: signer and hash, a DG2 over 32 KB,
-//! replaced, removed or tampered files, SOD defects (HOSTILE.md 19–28).
+//! replaced, removed or tampered files, SOD defects (HOSTILE.md 19–28), the
+//! PACE protocols offered.
 
 use super::BuildError;
 use super::der::{self, Date, oids};
 use super::mrz::{MrzFields, check_digit};
+use super::pace::PaceSuite;
 use super::pki::{self, HashAlgorithm, PkiOptions, SignerKind, SodOptions};
 use crate::protocol::tlv::{Reader, tlv};
 use core::fmt;
@@ -65,6 +70,7 @@ pub struct Document {
     select_mf_unsupported: bool,
     aa_key: Option<p256::ecdsa::SigningKey>,
     ca_key: Option<p256::ecdsa::SigningKey>,
+    pace: Vec<PaceSuite>,
 }
 
 impl Drop for Document {
@@ -124,9 +130,22 @@ impl Document {
         self.files.iter().find(|(f, _)| *f == fid).map(|(_, b)| b.as_slice())
     }
 
-    /// Files of the master file (EF.CardAccess once PACE exists; empty now).
+    /// Files of the master file, readable without access control: EF.CardAccess
+    /// (`011C`) when the document offers PACE, and any added with
+    /// [`DocumentBuilder::mf_file`].
     pub fn mf_files(&self) -> Vec<(u16, Vec<u8>)> {
         self.mf_files.clone()
+    }
+
+    /// EF.CardAccess, if the document has one.
+    pub fn card_access(&self) -> Option<&[u8]> {
+        self.mf_files.iter().find(|(f, _)| *f == FID_CARD_ACCESS).map(|(_, b)| b.as_slice())
+    }
+
+    /// The PACE protocols the chip accepts in MSE:Set AT (empty: BAC only), in
+    /// the order of EF.CardAccess's PACEInfos.
+    pub fn pace_suites(&self) -> &[PaceSuite] {
+        &self.pace
     }
 
     /// The DER certificate of the CSCA that issued the document signer.
@@ -187,6 +206,7 @@ struct Persona {
     dg13: Vec<(u8, Dg13Value)>,
     select_mf_unsupported: bool,
     signing_time: Date,
+    pace: Vec<PaceSuite>,
 }
 
 /// The demo CCCD of API.md. The MRZ follows the CCCD layout of CCCD.md: the
@@ -235,6 +255,7 @@ fn cccd_persona() -> Persona {
         ],
         select_mf_unsupported: true,
         signing_time: Date::new(2021, 6, 1),
+        pace: vec![PaceSuite::CCCD],
     }
 }
 
@@ -277,6 +298,7 @@ fn td3_persona() -> Persona {
         dg13: Vec::new(),
         select_mf_unsupported: false,
         signing_time: Date::new(2002, 4, 15),
+        pace: Vec::new(),
     }
 }
 
@@ -469,10 +491,34 @@ fn dg14(ca_key: Option<&p256::ecdsa::VerifyingKey>, aa: bool) -> Vec<u8> {
     tlv(0x6E, &der::set_of(&refs))
 }
 
+/// EF.CardAccess (ICAO 9303-11 §9.2.1; BSI TR-03110-3 §A.1.2): `SecurityInfos`,
+/// a DER `SET OF SecurityInfo`, shaped like the CCCD's (CCCD.md):
+///
+/// ```text
+/// TerminalAuthenticationInfo ::= SEQUENCE { protocol id-TA, version INTEGER (2) }          -- if DG3 is TA-protected
+/// ChipAuthenticationInfo ::= SEQUENCE { protocol id-CA-ECDH-AES-CBC-CMAC-128, version INTEGER (1) }  -- if DG14 has a CA key
+/// PACEInfo ::= SEQUENCE { protocol id-PACE-ECDH-GM-…, version INTEGER (2), parameterId INTEGER }      -- one per PACE suite
+/// ```
+fn ef_card_access(ta: bool, ca: bool, suites: &[PaceSuite]) -> Vec<u8> {
+    let mut infos = Vec::new();
+    if ta {
+        infos.push(der::seq(&[&der::oid(oids::TA), &der::int(2)]));
+    }
+    if ca {
+        infos.push(der::seq(&[&der::oid(oids::CA_ECDH_AES_CBC_CMAC_128), &der::int(1)]));
+    }
+    infos.extend(suites.iter().map(|s| s.pace_info()));
+    let refs: Vec<&[u8]> = infos.iter().map(Vec::as_slice).collect();
+    der::set_of(&refs)
+}
+
 /// DG15 (ICAO 9303-11 §6.1): `6F L SubjectPublicKeyInfo` of the Active Authentication key.
 fn dg15(key: &p256::ecdsa::VerifyingKey) -> Vec<u8> {
     tlv(0x6F, &pki::p256_spki(key))
 }
+
+/// Longest card access number the builder accepts (ICAO CANs have 6 digits).
+const MAX_CAN_LEN: usize = 16;
 
 /// Builds a [`Document`] from one of the fixed personas, with variations.
 ///
@@ -507,6 +553,7 @@ pub struct DocumentBuilder {
     include_ds_certificate: bool,
     corrupt_sod_signature: bool,
     wrong_message_digest: bool,
+    pace: Option<Vec<PaceSuite>>,
 }
 
 impl fmt::Debug for DocumentBuilder {
@@ -540,6 +587,7 @@ impl DocumentBuilder {
             include_ds_certificate: true,
             corrupt_sod_signature: false,
             wrong_message_digest: false,
+            pace: None,
         }
     }
 
@@ -680,9 +728,80 @@ impl DocumentBuilder {
         self
     }
 
+    /// Replaces the document number, date of birth and date of expiry (YYMMDD)
+    /// of the MRZ — and so the BAC key and PACE's MRZ password — e.g. to
+    /// replay the ICAO 9303-11 worked examples (`T22000129`, `640812`, `101031`).
+    /// Checked by [`build`](Self::build): at most 9 characters `0-9 A-Z <`, 6-digit dates.
+    pub fn mrz_key(mut self, document_number: &str, date_of_birth: &str, date_of_expiry: &str) -> Self {
+        self.persona.fields.number = document_number.into();
+        self.persona.fields.birth = date_of_birth.into();
+        self.persona.fields.expiry = date_of_expiry.into();
+        self
+    }
+
+    /// The card access number (PACE password reference 02); the passport has none by default.
+    /// Checked by [`build`](Self::build): 1 to 16 printable ASCII characters (ICAO CANs are 6 digits).
+    pub fn can(mut self, can: &str) -> Self {
+        self.persona.can = Some(can.into());
+        self
+    }
+
+    /// No card access number: PACE with the CAN answers `6A88` at MSE:Set AT.
+    pub fn without_can(mut self) -> Self {
+        self.persona.can = None;
+        self
+    }
+
+    /// Offers exactly this PACE protocol (replacing the persona's: the CCCD's is
+    /// [`PaceSuite::CCCD`], the passport has none). EF.CardAccess lists it.
+    ///
+    /// ```
+    /// use mrtdd::chip::{DocumentBuilder, PaceCipher, PaceCurve, PaceSuite};
+    /// let doc = DocumentBuilder::cccd_demo()
+    ///     .pace(PaceSuite::new(PaceCipher::Aes128, PaceCurve::NistP256)) // parameterId 12
+    ///     .add_pace(PaceSuite::new(PaceCipher::Aes256, PaceCurve::NistP384))
+    ///     .build()?;
+    /// assert_eq!(doc.pace_suites().len(), 2);
+    /// # Ok::<(), mrtdd::chip::BuildError>(())
+    /// ```
+    pub fn pace(mut self, suite: PaceSuite) -> Self {
+        self.pace = Some(vec![suite]);
+        self
+    }
+
+    /// Offers one more PACE protocol (one more PACEInfo), after the ones already chosen.
+    pub fn add_pace(mut self, suite: PaceSuite) -> Self {
+        let mut list = self.pace.take().unwrap_or_else(|| self.persona.pace.clone());
+        if !list.contains(&suite) {
+            list.push(suite);
+        }
+        self.pace = Some(list);
+        self
+    }
+
+    /// No PACE and no EF.CardAccess: MSE:Set AT is refused, only BAC works.
+    pub fn without_pace(mut self) -> Self {
+        self.pace = Some(Vec::new());
+        self
+    }
+
     /// Generates the keys (cached per process), the files, the certificates and EF.SOD.
     pub fn build(self) -> Result<Document, BuildError> {
         let p = &self.persona;
+        let f = &p.fields;
+        let mrz_chars = |s: &str| s.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase() || b == b'<');
+        if f.number.is_empty() || f.number.len() > 9 || !mrz_chars(&f.number) {
+            return Err(BuildError::Invalid("document number: 1 to 9 characters 0-9 A-Z <"));
+        }
+        if [&f.birth, &f.expiry].iter().any(|d| d.len() != 6 || !d.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(BuildError::Invalid("dates: YYMMDD"));
+        }
+        if p.can
+            .as_deref()
+            .is_some_and(|c| c.is_empty() || c.len() > MAX_CAN_LEN || !c.bytes().all(|b| b.is_ascii_graphic()))
+        {
+            return Err(BuildError::Invalid("CAN: 1 to 16 printable ASCII characters"));
+        }
         let mrz = Zeroizing::new(if p.td1 { p.fields.td1() } else { p.fields.td3() });
         let mrz_information = p.fields.mrz_information();
 
@@ -787,17 +906,29 @@ impl DocumentBuilder {
             }
         }
 
+        let pace = self.pace.clone().unwrap_or_else(|| p.pace.clone());
+        let mut mf_files = Vec::new();
+        if !pace.is_empty() {
+            let ta = p.data_groups.contains(&3);
+            mf_files.push((FID_CARD_ACCESS, ef_card_access(ta, ca_key.is_some(), &pace)));
+        }
+        for (fid, bytes) in &self.mf_files {
+            mf_files.retain(|(f, _)| f != fid);
+            mf_files.push((*fid, bytes.clone()));
+        }
+
         Ok(Document {
             mrz,
             mrz_information: Zeroizing::new(mrz_information.to_string()),
             can: p.can.clone(),
             files,
-            mf_files: self.mf_files.clone(),
+            mf_files,
             csca_cert: pki.csca_cert,
             ds_cert: pki.ds_cert,
             select_mf_unsupported: self.select_mf_unsupported.unwrap_or(p.select_mf_unsupported),
             aa_key,
             ca_key,
+            pace,
         })
     }
 }

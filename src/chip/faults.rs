@@ -1,4 +1,4 @@
-//! Fault injection: misbehaviour of real chips, on demand (HOSTILE.md cases 7–18, 31).
+//! Fault injection: misbehaviour of real chips, on demand (HOSTILE.md cases 7–18, 31; PACE).
 //!
 //! A [`Fault`] says *what* goes wrong; a [`Trigger`] says *when*. Together they
 //! are an [`Injection`], added at construction ([`SoftwareChip::with_faults`])
@@ -87,6 +87,19 @@ pub enum Fault {
     /// SELECT (by FID, or by SFI in READ BINARY) makes a *different* file current.
     WrongFile,
 
+    // ---- PACE and EF.CardAccess ----
+    /// MSE:Set AT for PACE answers `6A80`, as if PACE were not supported.
+    PaceRejectMseSetAt,
+    /// GENERAL AUTHENTICATE step 2 returns a PK_map,PICC that is not on the
+    /// curve (the last bit of y flipped); the chip itself goes on with its real key.
+    PaceBadMappingPoint,
+    /// GENERAL AUTHENTICATE step 4 returns a wrong T_PICC (one bit flipped);
+    /// the chip's session keys are right, so the terminal must refuse the chip.
+    PaceTokenWrong,
+    /// SELECT and READ BINARY of EF.CardAccess answer `6982` (reported on some
+    /// CCCDs before a BAC fallback); PACE itself still works.
+    CardAccessUnreadable,
+
     // ---- transport ----
     /// `Err(TransportError::CardRemoved)` for this APDU and every later one (HOSTILE 31).
     CardRemoved,
@@ -112,6 +125,14 @@ pub enum Site {
     OddInsRead,
     /// Making an EF current (SELECT by FID, or READ BINARY by SFI).
     Select,
+    /// MSE:Set AT for PACE (`00 22 C1 A4`).
+    MseSetAt,
+    /// GENERAL AUTHENTICATE step 2 (mapping), once the chip answers it.
+    PaceMapping,
+    /// GENERAL AUTHENTICATE step 4 (mutual authentication), once T_PCD verified.
+    PaceMutualAuthentication,
+    /// SELECT of EF.CardAccess, or READ BINARY of it (by SFI or as the current file).
+    CardAccess,
 }
 
 impl Fault {
@@ -139,6 +160,10 @@ impl Fault {
             | Self::ReadWrongLengthAtEof => Site::ReadBinary,
             Self::OddInsWithoutDo53 | Self::OddInsTruncatedDo53 => Site::OddInsRead,
             Self::WrongFile => Site::Select,
+            Self::PaceRejectMseSetAt => Site::MseSetAt,
+            Self::PaceBadMappingPoint => Site::PaceMapping,
+            Self::PaceTokenWrong => Site::PaceMutualAuthentication,
+            Self::CardAccessUnreadable => Site::CardAccess,
             Self::CardRemoved | Self::Timeout => Site::Transport,
         }
     }

@@ -8,7 +8,12 @@
 //! - [`pki`]: the throw-away CSCA and document signer, X.509 and EF.SOD (CMS).
 //! - [`card`]: [`SoftwareChip`], the APDU dispatcher and access control.
 //! - `fs`: files, SELECT and READ BINARY (`B0`/`B1`).
-//! - `bac`, `sm`: the chip sides of BAC and secure messaging (3DES now, AES ready).
+//! - `bac`, [`pace`], `sm`: the chip sides of BAC, PACE (ECDH Generic Mapping;
+//!   `ec` holds the curves) and secure messaging (3DES and AES).
+//! - `rng`: the chip's randomness, replaceable by a script ([`Randomness`]) so
+//!   tests can replay the ICAO worked examples.
+//! - [`vpcd`]: a bridge that plugs the chip into the `vpcd` virtual reader of
+//!   pcscd, for end-to-end tests through a real PC/SC stack.
 //! - [`faults`]: [`Fault`], [`Trigger`], [`Injection`]: misbehaviour on demand.
 //! - `mrz`, `der`: the chip's own MRZ arithmetic and DER writers — kept apart
 //!   from the terminal side on purpose, so each checks the other.
@@ -22,22 +27,33 @@ mod bac;
 pub mod card;
 pub(crate) mod der;
 pub mod document;
+mod ec;
 pub mod faults;
 mod fs;
 mod mrz;
+pub mod pace;
+#[cfg(test)]
+mod pace_terminal;
+#[cfg(test)]
+mod pace_tests;
 pub mod pki;
+mod rng;
 mod sm;
 #[cfg(test)]
 mod terminal;
 #[cfg(test)]
 mod tests;
+pub mod vpcd;
 
-pub use card::{ATR, SoftwareChip};
+pub use card::{ATR, SessionOrigin, SoftwareChip};
 pub use der::Date;
 pub use document::{Document, DocumentBuilder, dg_fid, jpeg_dimensions};
+pub use ec::PaceCurve;
 pub use faults::{Fault, Injection, Site, Trigger};
 pub use fs::EMRTD_AID;
+pub use pace::{PaceCipher, PaceSuite};
 pub use pki::{HashAlgorithm, SignerKind};
+pub use rng::Randomness;
 pub use sm::SmCipher;
 
 /// Why a software document could not be built.

@@ -1,6 +1,7 @@
-//! A tiny terminal for the chip's tests: BAC and 3DES secure messaging written
-//! from ICAO 9303-11 §4.3 and §9.8 independently of `crate::protocol` (only the
-//! crypto primitives are shared).
+//! A tiny terminal for the chip's tests: BAC, PACE (ECDH Generic Mapping, on
+//! the curve crates directly) and 3DES/AES secure messaging, written from ICAO
+//! 9303-11 §4.3, §4.4 and §9.8 independently of `crate::protocol` and of the
+//! chip's own PACE code (only the symmetric crypto primitives are shared).
 
 use super::card::SoftwareChip;
 use crate::protocol::apdu::CommandApdu;
@@ -41,10 +42,61 @@ pub(crate) enum BacFailure {
     BadEcho,
 }
 
-struct Session {
+pub(crate) struct Session {
     ks_enc: Vec<u8>,
     ks_mac: Vec<u8>,
-    ssc: u64,
+    /// The send sequence counter; 8 bytes wide for 3DES, 16 for AES.
+    ssc: u128,
+    aes: bool,
+}
+
+impl Session {
+    /// A session after BAC or PACE (ICAO 9303-11 §9.8.6.1 / §9.8.6.2).
+    pub(crate) fn new(ks_enc: Vec<u8>, ks_mac: Vec<u8>, ssc: u128, aes: bool) -> Self {
+        Self { ks_enc, ks_mac, ssc, aes }
+    }
+
+    fn block(&self) -> usize {
+        if self.aes { 16 } else { 8 }
+    }
+
+    fn ssc_bytes(&self) -> Vec<u8> {
+        let all = self.ssc.to_be_bytes();
+        all[16 - self.block()..].to_vec()
+    }
+
+    fn iv(&self) -> [u8; 16] {
+        let mut ssc = [0u8; 16];
+        ssc.copy_from_slice(&self.ssc_bytes()[..16]);
+        crypto::aes_encrypt_block(&self.ks_enc, &ssc).unwrap()
+    }
+
+    fn encrypt(&self, data: &mut [u8]) {
+        if self.aes {
+            crypto::aes_cbc_encrypt(&self.ks_enc, &self.iv(), data).unwrap();
+        } else {
+            crypto::des3_cbc_encrypt(&self.ks_enc, &[0; 8], data).unwrap();
+        }
+    }
+
+    fn decrypt(&self, data: &mut [u8]) {
+        if self.aes {
+            crypto::aes_cbc_decrypt(&self.ks_enc, &self.iv(), data).unwrap();
+        } else {
+            crypto::des3_cbc_decrypt(&self.ks_enc, &[0; 8], data).unwrap();
+        }
+    }
+
+    fn mac(&self, data: &[u8]) -> [u8; 8] {
+        let mut input = self.ssc_bytes();
+        input.extend_from_slice(data);
+        let padded = crypto::pad(&input, self.block());
+        if self.aes {
+            crypto::aes_cmac(&self.ks_mac, &padded).unwrap()[..8].try_into().unwrap()
+        } else {
+            crypto::retail_mac(&self.ks_mac, &padded).unwrap()
+        }
+    }
 }
 
 /// The test terminal, owning the chip.
@@ -135,11 +187,12 @@ impl Terminal {
         let mut ssc = [0u8; 8];
         ssc[..4].copy_from_slice(&rnd_icc[4..8]);
         ssc[4..].copy_from_slice(&rnd_ifd[4..8]);
-        self.session = Some(Session {
-            ks_enc: kdf(&seed, KDF_ENC, KeyKind::Des3).to_vec(),
-            ks_mac: kdf(&seed, KDF_MAC, KeyKind::Des3).to_vec(),
-            ssc: u64::from_be_bytes(ssc),
-        });
+        self.session = Some(Session::new(
+            kdf(&seed, KDF_ENC, KeyKind::Des3).to_vec(),
+            kdf(&seed, KDF_MAC, KeyKind::Des3).to_vec(),
+            u128::from(u64::from_be_bytes(ssc)),
+            false,
+        ));
         Ok(())
     }
 
@@ -150,10 +203,9 @@ impl Terminal {
         self.bac(&info).expect("BAC");
     }
 
-    fn mac(session: &Session, data: &[u8]) -> [u8; 8] {
-        let mut input = session.ssc.to_be_bytes().to_vec();
-        input.extend_from_slice(data);
-        crypto::retail_mac(&session.ks_mac, &crypto::pad(&input, 8)).unwrap()
+    /// Installs a session established elsewhere (PACE).
+    pub(crate) fn set_session(&mut self, session: Session) {
+        self.session = Some(session);
     }
 
     /// Protects `cmd` (ICAO 9303-11 §9.8.4) and returns the wire bytes; advances the SSC.
@@ -164,8 +216,8 @@ impl Terminal {
         let header = [cmd.cla | 0x0C, cmd.ins, cmd.p1, cmd.p2];
         let mut dos = Vec::new();
         if !cmd.data.is_empty() {
-            let mut ct = crypto::pad(&cmd.data, 8);
-            crypto::des3_cbc_encrypt(&session.ks_enc, &[0; 8], &mut ct).unwrap();
+            let mut ct = crypto::pad(&cmd.data, session.block());
+            session.encrypt(&mut ct);
             if odd {
                 dos.extend_from_slice(&tlv(0x85, &ct));
             } else {
@@ -180,9 +232,9 @@ impl Terminal {
                 dos.extend_from_slice(&tlv(0x97, &[(le % 256) as u8]));
             }
         }
-        let mut m = crypto::pad(&header, 8);
+        let mut m = crypto::pad(&header, session.block());
         m.extend_from_slice(&dos);
-        let mac = Self::mac(session, &m);
+        let mac = session.mac(&m);
         dos.extend_from_slice(&tlv(0x8E, &mac));
         let mut out = CommandApdu::new(header[0], cmd.ins, cmd.p1, cmd.p2).with_data(dos);
         out.le = Some(if extended { 65_536 } else { 256 });
@@ -224,14 +276,17 @@ impl Terminal {
             self.session = None;
             return Err(SmFailure::NoMac);
         };
-        if Self::mac(session, &macced)[..] != mac[..] {
+        if session.mac(&macced)[..] != mac[..] {
             self.session = None;
             return Err(SmFailure::BadMac);
         }
         let mut data = Vec::new();
         if let Some(mut ct) = cryptogram {
-            crypto::des3_cbc_decrypt(&session.ks_enc, &[0; 8], &mut ct).map_err(|_| SmFailure::BadPadding)?;
-            match crypto::unpad(&ct, 8) {
+            if ct.is_empty() || ct.len() % session.block() != 0 {
+                return Err(SmFailure::BadPadding);
+            }
+            session.decrypt(&mut ct);
+            match crypto::unpad(&ct, session.block()) {
                 Ok(d) => data = d.to_vec(),
                 Err(_) => {
                     self.session = None;
