@@ -5,6 +5,7 @@
 //! - [`tlv`]: the bounds-checked cursor and BER-TLV.
 //! - [`apdu`], [`transceive`]: command/response APDUs, status words, the seam to a chip.
 //! - [`mrz`]: machine-readable zone parsing and the BAC key seed input.
+//! - [`cccd_qr`]: the QR code on a Vietnamese CCCD, and BAC keys guessed from it.
 //! - [`crypto`]: key derivation, padding, 3DES/AES, MACs.
 //! - [`sm`]: secure messaging (ICAO 9303-11 §9.8).
 //! - [`access`]: BAC (and PACE) — opening a secure channel.
@@ -15,6 +16,7 @@
 
 pub mod access;
 pub mod apdu;
+pub mod cccd_qr;
 pub mod crypto;
 pub mod error;
 pub mod lds;
