@@ -1,9 +1,10 @@
 //! Access control: opening a secure channel with the chip (ICAO 9303-11 §4).
 //!
 //! - [`bac`]: Basic Access Control with the MRZ key (§4.3).
-//! - PACE (§4.4) joins here.
+//! - [`pace`]: PACE v2 with ECDH Generic Mapping and the CAN or MRZ password (§4.4).
 
 pub mod bac;
+pub mod pace;
 
 use crate::protocol::crypto;
 use crate::protocol::error::Error;
