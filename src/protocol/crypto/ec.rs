@@ -4,25 +4,28 @@
 //! One small, dyn-free API ([`Curve`]) covers the standardized domain parameters of ICAO 9303-11
 //! §9.5.1 (Table 6; BSI TR-03110-3 Table 4) that are elliptic curves over prime fields:
 //!
-//! | id | curve           | field/order bytes | implementation                     |
-//! |----|-----------------|-------------------|------------------------------------|
-//! | 12 | NIST P-256      | 32                | `p256`                             |
-//! | 13 | brainpoolP256r1 | 32                | `bp256` (`r1`)                     |
-//! | 15 | NIST P-384      | 48                | `p384`                             |
-//! | 16 | brainpoolP384r1 | 48                | `bp384` (`r1`)                     |
-//! | 17 | brainpoolP512r1 | 64                | [`bp512`] (this crate, on `primefield` + `primeorder`) |
-//! | 18 | NIST P-521      | 66                | `p521`                             |
+//! | id | curve           | bytes | implementation                                   |
+//! |----|-----------------|-------|--------------------------------------------------|
+//! | 12 | NIST P-256      | 32    | `p256`                                           |
+//! | 13 | brainpoolP256r1 | 32    | `bp256::r1`                                      |
+//! | 15 | NIST P-384      | 48    | `p384`                                           |
+//! | 16 | brainpoolP384r1 | 48    | `bp384::r1`                                      |
+//! | 17 | brainpoolP512r1 | 64    | `ec/bp512.rs`, on `primefield` + `primeorder`    |
+//! | 18 | NIST P-521      | 66    | `p521`                                           |
 //!
-//! Ids 8–11 and 14 (192/224-bit curves) are deprecated by ICAO and not offered.
+//! The other elliptic-curve ids of that table — 8–11 (192- and 224-bit NIST and brainpool
+//! curves) and 14 (brainpoolP320r1) — are not offered: [`Curve::from_parameter_id`] returns
+//! `None` for them (ids 0–2 are MODP groups, not curves).
 //!
 //! # Encodings
 //! - **Points** are SEC1 *uncompressed* octet strings `04 || x || y`, each coordinate exactly
-//!   [`Curve::field_len`] bytes — the encoding ICAO 9303-11 §9.4.1/§9.4.2 (BSI TR-03110-3 §D.3.3,
-//!   "Elliptic Curve Public Key", tag 86) uses on the wire. Every point taken as input is decoded
-//!   with `elliptic-curve`'s SEC1 decoder, which rejects coordinates ≥ p and points off the curve;
-//!   the point at infinity is rejected ([`EcError::IdentityPoint`]). Compressed (`02`/`03`) and
-//!   hybrid (`06`/`07`) encodings are rejected: PACE and CA never use them, and refusing them
-//!   avoids square roots on attacker-chosen input. All six curves have cofactor 1, so a point on
+//!   [`Curve::field_len`] bytes — the encoding of the public key data objects of ICAO 9303-11
+//!   §9.4 (BSI TR-03110-3 Appendix D.3, elliptic curve public point, tag 86) on the wire. Every
+//!   point taken as input is decoded with `elliptic-curve`'s SEC1 decoder, which rejects
+//!   coordinates ≥ p and points off the curve; the point at infinity is rejected
+//!   ([`EcError::IdentityPoint`]). Compressed (`02`/`03`) and hybrid (`06`/`07`) encodings are
+//!   rejected: PACE and CA never use them, and refusing them avoids square roots on
+//!   attacker-chosen input. All six curves have cofactor 1, so a point on
 //!   the curve is in the prime-order group; no subgroup check is needed.
 //! - **Scalars** (private keys) are big-endian integers of 1 to [`Curve::order_len`] bytes and
 //!   must lie in [1, n−1]; anything else (zero, ≥ n, longer) is [`EcError::InvalidScalar`]. Keys
@@ -219,7 +222,8 @@ impl Curve {
     /// then never the identity (prime order, cofactor 1), which is still checked.
     ///
     /// Also serves for multiplication by a mapped generator G' (PACE ephemeral keys,
-    /// ICAO 9303-11 §4.4.3.3) and for ECDH with the chip's static key (Chip Authentication).
+    /// ICAO 9303-11 §4.4.1 step 3c) and for ECDH with the chip's static key (Chip Authentication,
+    /// ICAO 9303-11 §6.2).
     pub fn mul(self, point: &[u8], scalar: &[u8]) -> Result<Zeroizing<Vec<u8>>, EcError> {
         on_curve!(self, mul_of(point, scalar))
     }
@@ -230,14 +234,15 @@ impl Curve {
     }
 
     /// Checks an uncompressed SEC1 point: length, tag 04, coordinates < p, on the curve, not the
-    /// identity (ICAO 9303-11 §4.4.3.3 requires the terminal to check the chip's keys).
+    /// identity. Every operation here validates its input points this way, so a chip cannot make
+    /// the terminal compute on an invalid curve (the classic invalid-curve attack on ECDH).
     pub fn validate(self, point: &[u8]) -> Result<(), EcError> {
         on_curve!(self, validate_of(point))
     }
 
     /// The x-coordinate of a validated point, [`Curve::field_len`] bytes — the ECDH shared
-    /// secret K of PACE (ICAO 9303-11 §4.4.3.3 step 3, "Ephemeral ECDH: x-coordinate of the
-    /// shared point") and of Chip Authentication.
+    /// secret K of PACE and Chip Authentication (ICAO 9303-11 §4.4.1 step 3c and §9.6: elliptic
+    /// curve key agreement per BSI TR-03111 keeps the x-coordinate of the shared point).
     pub fn x_coordinate(self, point: &[u8]) -> Result<Zeroizing<Vec<u8>>, EcError> {
         self.validate(point)?;
         let x = point.get(1..1 + self.field_len()).ok_or(EcError::InvalidPoint)?;
@@ -248,12 +253,13 @@ impl Curve {
     /// `nonce_s` the decrypted nonce and `h` = SK_map · PK_map(other side), uncompressed.
     ///
     /// The specifications define s as the integer whose big-endian encoding is the decrypted nonce
-    /// (OS2I, BSI TR-03111 §3.1.2) and multiply G by that integer. Because G has order n,
+    /// (OS2I of BSI TR-03111) and multiply G by that integer. Because G has order n,
     /// s·G = (s mod n)·G, so `s` is reduced modulo n here: exactly the specified result, not a
-    /// deviation. (A nonce is one or two cipher blocks, 8–32 bytes; a 32-byte s can be ≥ n on the
-    /// 256-bit brainpool curve, so the reduction matters.) Rejected: an empty nonce, one longer
-    /// than [`Curve::order_len`] bytes (no PACE cipher produces one), s ≡ 0 mod n (G' would be H
-    /// and no longer depend on the password), an invalid `h`, and a mapped generator at infinity.
+    /// deviation, and no reason to reject a chip. (The nonce is a cipher block or two — 16 bytes
+    /// in the Appendix G example, always < n then; a 32-byte s can be ≥ n on brainpoolP256r1.)
+    /// Rejected: an empty nonce, one longer than [`Curve::order_len`] bytes (no PACE cipher
+    /// produces one), s ≡ 0 mod n (G' would be H and no longer depend on the password — a chance
+    /// of 2⁻¹²⁸ for an honest chip), an invalid `h`, and a mapped generator at infinity.
     pub fn map_generator(self, nonce_s: &[u8], h: &[u8]) -> Result<Vec<u8>, EcError> {
         if nonce_s.is_empty() || nonce_s.len() > self.order_len() {
             return Err(EcError::InvalidScalar);

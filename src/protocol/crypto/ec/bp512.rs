@@ -30,13 +30,19 @@ use elliptic_curve::{CurveArithmetic, PrimeCurveArithmetic};
 use primeorder::{PrimeCurveParams, mul_backend, point_arithmetic};
 
 /// Group order n of brainpoolP512r1 (RFC 5639 §3.7, `q`), big-endian hex.
-const ORDER_HEX: &str = "aadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca70330870553e5c414ca92619418661197fac10471db1d381085ddaddb58796829ca90069";
+const ORDER_HEX: &str = concat!(
+    "aadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca70330870",
+    "553e5c414ca92619418661197fac10471db1d381085ddaddb58796829ca90069"
+);
 
 /// Group order n as an odd 512-bit integer.
 const ORDER: Odd<U512> = Odd::<U512>::from_be_hex(ORDER_HEX);
 
 /// Prime p of the base field (RFC 5639 §3.7), big-endian hex.
-const MODULUS_HEX: &str = "aadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca703308717d4d9b009bc66842aecda12ae6a380e62881ff2f2d82c68528aa6056583a48f3";
+const MODULUS_HEX: &str = concat!(
+    "aadd9db8dbe9c48b3fd4e6ae33c9fc07cb308db3b3c9d20ed6639cca70330871",
+    "7d4d9b009bc66842aecda12ae6a380e62881ff2f2d82c68528aa6056583a48f3"
+);
 
 /// The brainpoolP512r1 curve: y² = x³ + a·x + b over GF(p), cofactor 1.
 #[derive(Copy, Clone, Debug, Default, Eq, PartialEq, PartialOrd, Ord)]
@@ -188,19 +194,23 @@ impl PrimeCurveParams for BrainpoolP512r1 {
     type PointArithmetic = point_arithmetic::EquationAIsGeneric;
     type Backend = mul_backend::VariableOnly;
 
-    const EQUATION_A: FieldElement = FieldElement::from_hex_vartime(
-        "7830a3318b603b89e2327145ac234cc594cbdd8d3df91610a83441caea9863bc2ded5d5aa8253aa10a2ef1c98b9ac8b57f1117a72bf2c7b9e7c1ac4d77fc94ca",
-    );
-    const EQUATION_B: FieldElement = FieldElement::from_hex_vartime(
-        "3df91610a83441caea9863bc2ded5d5aa8253aa10a2ef1c98b9ac8b57f1117a72bf2c7b9e7c1ac4d77fc94cadc083e67984050b75ebae5dd2809bd638016f723",
-    );
+    const EQUATION_A: FieldElement = FieldElement::from_hex_vartime(concat!(
+        "7830a3318b603b89e2327145ac234cc594cbdd8d3df91610a83441caea9863bc",
+        "2ded5d5aa8253aa10a2ef1c98b9ac8b57f1117a72bf2c7b9e7c1ac4d77fc94ca"
+    ));
+    const EQUATION_B: FieldElement = FieldElement::from_hex_vartime(concat!(
+        "3df91610a83441caea9863bc2ded5d5aa8253aa10a2ef1c98b9ac8b57f1117a7",
+        "2bf2c7b9e7c1ac4d77fc94cadc083e67984050b75ebae5dd2809bd638016f723"
+    ));
     const GENERATOR: (FieldElement, FieldElement) = (
-        FieldElement::from_hex_vartime(
-            "81aee4bdd82ed9645a21322e9c4c6a9385ed9f70b5d916c1b43b62eef4d0098eff3b1f78e2d0d48d50d1687b93b97d5f7c6d5047406a5e688b352209bcb9f822",
-        ),
-        FieldElement::from_hex_vartime(
-            "7dde385d566332ecc0eabfa9cf7822fdf209f70024a57b1aa000c55b881f8111b2dcde494a5f485e5bca4bd88a2763aed1ca2b2fa8f0540678cd1e0f3ad80892",
-        ),
+        FieldElement::from_hex_vartime(concat!(
+            "81aee4bdd82ed9645a21322e9c4c6a9385ed9f70b5d916c1b43b62eef4d0098e",
+            "ff3b1f78e2d0d48d50d1687b93b97d5f7c6d5047406a5e688b352209bcb9f822"
+        )),
+        FieldElement::from_hex_vartime(concat!(
+            "7dde385d566332ecc0eabfa9cf7822fdf209f70024a57b1aa000c55b881f8111",
+            "b2dcde494a5f485e5bca4bd88a2763aed1ca2b2fa8f0540678cd1e0f3ad80892"
+        )),
     );
 }
 
