@@ -316,7 +316,8 @@ pub(crate) fn general_authenticate(pace: &mut Pace, cmd: &CommandApdu, cx: Conte
             let Ok(sk_map) = curve.random_scalar(cx.rng) else {
                 return answer(StatusWord::UNKNOWN);
             };
-            let (Some(mut pk_map), Some(h)) = (curve.mul(&curve.generator(), &sk_map), curve.mul(value, &sk_map))
+            let (Some(mut pk_map), Some(h)) =
+                (curve.mul(&curve.generator(), &sk_map), curve.mul(value, &sk_map).map(Zeroizing::new))
             else {
                 return answer(StatusWord::WRONG_DATA);
             };

@@ -28,8 +28,8 @@ pub enum Randomness {
     Seeded(u64),
     /// These bytes first, in the order the chip asks for them, then the
     /// operating system's generator. A private key drawn from the script is
-    /// used as given if it is a valid scalar (0 < k < n); otherwise the chip
-    /// draws again.
+    /// used as given if it is a valid scalar (0 < k < n; on P-521 the bits
+    /// above the 521st are cleared first); otherwise the chip draws again.
     Script(Vec<u8>),
 }
 
