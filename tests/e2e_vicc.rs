@@ -27,7 +27,7 @@ use mrtdd::protocol::apdu::{CommandApdu, StatusWord};
 use mrtdd::protocol::error::{Error, TransportError};
 use mrtdd::protocol::lds::{DataGroup, FileId};
 use mrtdd::protocol::mrz::{Mrz, MrzFormat};
-use mrtdd::protocol::read::{NoHooks, PlainChip};
+use mrtdd::protocol::read::{Channel, NoHooks, PlainChip};
 use mrtdd::protocol::session::{self, AccessKey, DocumentRead, ReadOptions};
 use mrtdd::protocol::transceive::Transceive;
 use mrtdd::protocol::verify::HashCheck;
@@ -366,7 +366,7 @@ fn protected_response_above_264_bytes_passes_the_adapter() {
         let mut plain = PlainChip::new(&mut t);
         plain.select_application()?;
         let channel = access::bac::bac(plain.transport(), &info, &mut access::OsRng)?;
-        let mut chip = plain.into_secure(channel, Box::new(|_: &mut dyn Transceive| Err(Error::Cancelled)));
+        let mut chip = plain.into_secure(channel, Box::new(|_: &mut dyn Transceive| Err(Error::Cancelled)), false);
         // READ BINARY of DG2 by SFI with Le = 00 (Ne = 256): vicc wraps 256
         // bytes in DO'87' and DO'8E', 281 bytes on the wire — more than
         // pcsc::MAX_BUFFER_SIZE (264).

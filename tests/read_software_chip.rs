@@ -7,7 +7,7 @@ use mrtdd::protocol::lds::dg2::ImageType;
 use mrtdd::protocol::lds::{DataGroup, FileId};
 use mrtdd::protocol::mrz::Mrz;
 use mrtdd::protocol::read::{NoHooks, ReadHooks, ReadLimits};
-use mrtdd::protocol::session::{AccessKey, AccessMethod, DocumentRead, ReadOptions, read_document};
+use mrtdd::protocol::session::{Access, AccessKey, AccessMethod, DocumentRead, KeyUsed, ReadOptions, read_document};
 use mrtdd::protocol::verify::HashCheck;
 
 fn key(doc: &Document) -> AccessKey {
@@ -36,7 +36,8 @@ fn demo_cccd_full_read() {
     let doc = Document::cccd_demo().unwrap();
     let portrait_file = doc.file(dg_fid(2)).unwrap().to_vec();
     let (read, chip) = read(doc, &ReadOptions::default());
-    assert_eq!(read.access, AccessMethod::Bac);
+    // The demo CCCD offers PACE: the MRZ key opens it with PACE-MRZ.
+    assert_eq!(read.access, Access { method: AccessMethod::Pace, key: KeyUsed::Mrz });
     assert_all_hashes_valid(&read);
     // DG3 is listed but Terminal Authentication protected: not read by default.
     let read_dgs: Vec<DataGroup> = read.hashes.data_groups.keys().copied().collect();
@@ -186,7 +187,7 @@ fn progress_is_reported_and_cancellation_stops_between_apdus() {
     let mut chip = SoftwareChip::new(doc);
     let mut hooks = Recorder { events: vec![], cancel_after: None };
     read_document(&mut chip, &key, &ReadOptions::default(), &mut hooks).unwrap();
-    assert_eq!(hooks.events.first().map(|e| e.0), Some(FileId::Com));
+    assert_eq!(hooks.events.first().map(|e| e.0), Some(FileId::CardAccess));
     for w in hooks.events.windows(2) {
         if w[0].0 == w[1].0 {
             assert!(w[1].1 > w[0].1, "progress grows within a file");

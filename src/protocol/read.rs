@@ -138,26 +138,34 @@ pub fn retry_wrong_le(
     }
 }
 
-/// A chip with no secure channel yet.
-pub struct PlainChip<'a> {
-    t: Counted<'a>,
+/// What a chip remembers about files between commands, kept by both states.
+#[derive(Debug, Default)]
+pub struct FileState {
+    /// The chip answered an SFI read with "function/parameters not supported": SELECT by FID from now on.
+    sfi_refused: bool,
+    /// The file currently selected on the chip (None after re-authentication or a DF change).
+    selected: Option<FileId>,
+    /// File bytes read so far.
+    bytes_read: usize,
 }
 
-impl<'a> PlainChip<'a> {
-    /// Wraps a transport.
-    pub fn new(t: &'a mut dyn Transceive) -> Self {
-        Self { t: Counted { inner: t, apdus: 0 } }
-    }
-
-    /// Sends a plain command (with the `6Cxx` retry).
-    pub fn exchange(&mut self, cmd: CommandApdu) -> Result<ResponseApdu, Error> {
-        let t = &mut self.t;
-        retry_wrong_le(cmd, |c| transmit(t, c))
-    }
+/// A chip that files can be read from: [`PlainChip`] or [`SecureChip`].
+pub trait Channel {
+    /// Sends one command (with the `6Cxx` retry) and returns the response.
+    fn exchange(&mut self, cmd: CommandApdu) -> Result<ResponseApdu, Error>;
+    /// The file-selection state.
+    fn file_state(&mut self) -> &mut FileState;
+    /// The largest READ BINARY chunk that fits one short response on this channel.
+    fn max_short_chunk(&self) -> usize;
+    /// Recovers from `cause` at `offset` of `file` so the read can go on, or
+    /// returns the error that ends it. Only a secure channel can recover (by
+    /// re-authenticating); a plain one returns `cause`.
+    fn recover(&mut self, file: FileId, offset: usize, cause: Error) -> Result<(), Error>;
 
     /// SELECT the eMRTD application by AID (ICAO 9303-10 §3.6.2, `00 A4 04 0C 07 A0000002471001`).
-    pub fn select_application(&mut self) -> Result<(), Error> {
+    fn select_application(&mut self) -> Result<(), Error> {
         let r = self.exchange(CommandApdu::new(0x00, 0xA4, 0x04, 0x0C).with_data(EMRTD_AID))?;
+        self.file_state().selected = None;
         match r.sw {
             StatusWord::OK => Ok(()),
             StatusWord::FILE_NOT_FOUND => Err(Error::Unsupported("the chip has no eMRTD application")),
@@ -165,8 +173,46 @@ impl<'a> PlainChip<'a> {
         }
     }
 
+    /// SELECT the master file (`00 A4 00 0C 02 3F 00`). Some chips refuse it —
+    /// the CCCD answers `6D00` (CCCD.md) — so a refusal is returned as `false`,
+    /// not as an error; the files of the MF are then reached by SFI.
+    fn select_master_file(&mut self) -> Result<bool, Error> {
+        let r = self.exchange(CommandApdu::new(0x00, 0xA4, 0x00, 0x0C).with_data([0x3F, 0x00]))?;
+        self.file_state().selected = None;
+        if !r.sw.is_ok() {
+            tracing::debug!(sw = %r.sw, "SELECT MF refused; continuing with SFI reads");
+        }
+        Ok(r.sw.is_ok())
+    }
+
+    /// Reads a whole elementary file (see the module documentation for the strategy).
+    fn read_file(&mut self, file: FileId, limits: &ReadLimits, hooks: &mut dyn ReadHooks) -> Result<FileContent, Error>
+    where
+        Self: Sized,
+    {
+        read_file(self, file, limits, hooks)
+    }
+}
+
+/// A chip with no secure channel yet.
+pub struct PlainChip<'a> {
+    t: Counted<'a>,
+    files: FileState,
+}
+
+/// The chunk of a plain READ BINARY (no secure-messaging overhead; kept at
+/// the `DF` common to eMRTD readers rather than 256, which some readers mishandle).
+pub const PLAIN_CHUNK: usize = 0xDF;
+
+impl<'a> PlainChip<'a> {
+    /// Wraps a transport.
+    pub fn new(t: &'a mut dyn Transceive) -> Self {
+        Self { t: Counted { inner: t, apdus: 0 }, files: FileState::default() }
+    }
+
     /// The transport, for access-control protocols run on it.
     pub fn transport(&mut self) -> &mut dyn Transceive {
+        self.files.selected = None;
         &mut self.t
     }
 
@@ -177,16 +223,39 @@ impl<'a> PlainChip<'a> {
 
     /// Moves to the secure state with an established channel; `reauth` re-runs
     /// the same access control when the session is lost.
-    pub fn into_secure(self, channel: SecureChannel, reauth: Box<Reauthenticate<'a>>) -> SecureChip<'a> {
+    /// `reselect` says whether the application must be selected again after a
+    /// re-authentication (PACE runs in the master file; BAC inside the application).
+    pub fn into_secure(
+        self,
+        channel: SecureChannel,
+        reauth: Box<Reauthenticate<'a>>,
+        reselect: bool,
+    ) -> SecureChip<'a> {
         SecureChip {
             t: self.t,
             channel,
             reauth,
-            stats: Stats::default(),
-            sfi_refused: false,
-            selected: None,
+            reselect,
+            files: FileState { selected: None, ..self.files },
+            reauthentications: 0,
             reauth_points: Vec::new(),
         }
+    }
+}
+
+impl Channel for PlainChip<'_> {
+    fn exchange(&mut self, cmd: CommandApdu) -> Result<ResponseApdu, Error> {
+        let t = &mut self.t;
+        retry_wrong_le(cmd, |c| transmit(t, c))
+    }
+    fn file_state(&mut self) -> &mut FileState {
+        &mut self.files
+    }
+    fn max_short_chunk(&self) -> usize {
+        PLAIN_CHUNK
+    }
+    fn recover(&mut self, _file: FileId, _offset: usize, cause: Error) -> Result<(), Error> {
+        Err(cause)
     }
 }
 
@@ -198,11 +267,11 @@ pub struct SecureChip<'a> {
     t: Counted<'a>,
     channel: SecureChannel,
     reauth: Box<Reauthenticate<'a>>,
-    stats: Stats,
-    /// The chip answered an SFI read with "function/parameters not supported": SELECT by FID from now on.
-    sfi_refused: bool,
-    /// The file currently selected on the chip (None after re-authentication).
-    selected: Option<FileId>,
+    /// Select the application again after re-authenticating (PACE).
+    reselect: bool,
+    files: FileState,
+    /// Times the channel was re-established.
+    reauthentications: usize,
     /// Where re-authentications happened: a second one at the same point fails the read.
     reauth_points: Vec<(FileId, usize)>,
 }
@@ -215,17 +284,19 @@ fn session_lost(e: &Error) -> bool {
 impl SecureChip<'_> {
     /// The counts of this read so far.
     pub fn stats(&self) -> Stats {
-        Stats { apdus: self.t.apdus, ..self.stats }
+        Stats { apdus: self.t.apdus, bytes_read: self.files.bytes_read, reauthentications: self.reauthentications }
     }
 
     /// The cipher suite of the secure channel.
     pub fn suite(&self) -> Suite {
         self.channel.suite()
     }
+}
 
+impl Channel for SecureChip<'_> {
     /// Sends a command under secure messaging (with the `6Cxx` retry). An
     /// unprotected status from the chip comes back as a response with no data.
-    pub fn exchange(&mut self, cmd: CommandApdu) -> Result<ResponseApdu, Error> {
+    fn exchange(&mut self, cmd: CommandApdu) -> Result<ResponseApdu, Error> {
         let t = &mut self.t;
         let channel = &mut self.channel;
         retry_wrong_le(cmd, |c| {
@@ -241,7 +312,18 @@ impl SecureChip<'_> {
         })
     }
 
-    fn reauthenticate(&mut self, file: FileId, offset: usize, cause: &Error) -> Result<(), Error> {
+    fn file_state(&mut self) -> &mut FileState {
+        &mut self.files
+    }
+
+    fn max_short_chunk(&self) -> usize {
+        self.channel.suite().max_short_chunk()
+    }
+
+    fn recover(&mut self, file: FileId, offset: usize, cause: Error) -> Result<(), Error> {
+        if !session_lost(&cause) {
+            return Err(cause);
+        }
         let point = (file, offset);
         if self.reauth_points.contains(&point) || self.reauth_points.len() >= MAX_REAUTHENTICATIONS {
             tracing::warn!(file = %file, offset, error = %cause, "secure messaging lost again; giving up");
@@ -249,200 +331,202 @@ impl SecureChip<'_> {
         }
         tracing::info!(file = %file, offset, error = %cause, "secure messaging lost; re-authenticating");
         self.reauth_points.push(point);
-        self.selected = None;
+        self.files.selected = None;
         self.channel = (self.reauth)(&mut self.t)?;
-        self.stats.reauthentications += 1;
+        self.reauthentications += 1;
+        if self.reselect {
+            self.select_application()?;
+        }
         Ok(())
     }
+}
 
-    /// SELECT an elementary file by FID (`00 A4 02 0C 02 <fid>`).
-    fn select(&mut self, file: FileId) -> Result<Option<FileContent>, Error> {
-        let r = self.exchange(CommandApdu::new(0x00, 0xA4, 0x02, 0x0C).with_data(file.fid().to_be_bytes()))?;
+/// SELECT an elementary file by FID (`00 A4 02 0C 02 <fid>`).
+fn select<C: Channel + ?Sized>(chip: &mut C, file: FileId) -> Result<Option<FileContent>, Error> {
+    let r = chip.exchange(CommandApdu::new(0x00, 0xA4, 0x02, 0x0C).with_data(file.fid().to_be_bytes()))?;
+    match r.sw {
+        StatusWord::OK => {
+            chip.file_state().selected = Some(file);
+            Ok(None)
+        }
+        StatusWord::FILE_NOT_FOUND => Ok(Some(FileContent::NotPresent)),
+        StatusWord::SECURITY_STATUS_NOT_SATISFIED => Ok(Some(FileContent::Denied(r.sw))),
+        sw => Err(Error::Status { during: "SELECT file", sw }),
+    }
+}
+
+/// One READ BINARY at `offset` for up to `le` bytes of `file`, choosing SFI,
+/// plain offset or odd-INS form. `Ok(Err(content))` ends the file early
+/// (not present / denied); data and the status otherwise.
+fn read_chunk<C: Channel + ?Sized>(
+    chip: &mut C,
+    file: FileId,
+    offset: usize,
+    le: usize,
+) -> Result<Result<ResponseApdu, FileContent>, Error> {
+    let sfi_possible = offset <= 0xFF && !chip.file_state().sfi_refused;
+    if chip.file_state().selected != Some(file)
+        && !sfi_possible
+        && let Some(content) = select(chip, file)?
+    {
+        return Ok(Err(content));
+    }
+    let (cmd, odd) = if chip.file_state().selected != Some(file) {
+        // P1 = 1000 0 SFI, P2 = offset (ISO/IEC 7816-4 §11.2.3); selects the file.
+        (CommandApdu::new(0x00, 0xB0, 0x80 | file.sfi(), offset as u8).with_le(le), false)
+    } else if offset <= MAX_B0_OFFSET {
+        let [hi, lo] = (offset as u16).to_be_bytes();
+        (CommandApdu::new(0x00, 0xB0, hi, lo).with_le(le), false)
+    } else {
+        // Odd INS: offset in DO'54' on the current file, data in DO'53'.
+        let off = (offset as u32).to_be_bytes();
+        let skip = off.iter().take_while(|&&b| b == 0).count().min(3);
+        let data = tlv::tlv(0x54, off.get(skip..).unwrap_or(&[0]));
+        let mut header = vec![0x53];
+        tlv::write_length(le, &mut header);
+        (CommandApdu::new(0x00, 0xB1, 0x00, 0x00).with_data(data).with_le(le + header.len()), true)
+    };
+    let via_sfi = cmd.ins == 0xB0 && cmd.p1 & 0x80 != 0;
+    let mut r = chip.exchange(cmd)?;
+    if via_sfi {
         match r.sw {
-            StatusWord::OK => {
-                self.selected = Some(file);
-                Ok(None)
+            StatusWord::OK | StatusWord::END_OF_FILE => chip.file_state().selected = Some(file),
+            StatusWord::FILE_NOT_FOUND => return Ok(Err(FileContent::NotPresent)),
+            StatusWord::SECURITY_STATUS_NOT_SATISFIED => return Ok(Err(FileContent::Denied(r.sw))),
+            StatusWord::INCORRECT_P1P2
+            | StatusWord::WRONG_PARAMETERS
+            | StatusWord(0x6A81)
+            | StatusWord::INS_NOT_SUPPORTED
+                if offset == 0 =>
+            {
+                tracing::info!(sw = %r.sw, "chip refused a read by short file identifier; selecting by FID");
+                chip.file_state().sfi_refused = true;
+                return read_chunk(chip, file, offset, le);
             }
-            StatusWord::FILE_NOT_FOUND => Ok(Some(FileContent::NotPresent)),
-            StatusWord::SECURITY_STATUS_NOT_SATISFIED => Ok(Some(FileContent::Denied(r.sw))),
-            sw => Err(Error::Status { during: "SELECT file", sw }),
+            _ => {}
         }
     }
-
-    /// One READ BINARY at `offset` for up to `le` bytes of `file`, choosing SFI,
-    /// plain offset or odd-INS form. `Ok(Err(content))` ends the file early
-    /// (not present / denied); data and the status otherwise.
-    fn read_chunk(
-        &mut self,
-        file: FileId,
-        offset: usize,
-        le: usize,
-    ) -> Result<Result<ResponseApdu, FileContent>, Error> {
-        let sfi_possible = offset <= 0xFF && !self.sfi_refused;
-        if self.selected != Some(file)
-            && !sfi_possible
-            && let Some(content) = self.select(file)?
-        {
-            return Ok(Err(content));
-        }
-        let (cmd, odd) = if self.selected != Some(file) {
-            // P1 = 1000 0 SFI, P2 = offset (ISO/IEC 7816-4 §11.2.3); selects the file.
-            (CommandApdu::new(0x00, 0xB0, 0x80 | file.sfi(), offset as u8).with_le(le), false)
-        } else if offset <= MAX_B0_OFFSET {
-            let [hi, lo] = (offset as u16).to_be_bytes();
-            (CommandApdu::new(0x00, 0xB0, hi, lo).with_le(le), false)
-        } else {
-            // Odd INS: offset in DO'54' on the current file, data in DO'53'.
-            let off = (offset as u32).to_be_bytes();
-            let skip = off.iter().take_while(|&&b| b == 0).count().min(3);
-            let data = tlv::tlv(0x54, off.get(skip..).unwrap_or(&[0]));
-            let mut header = vec![0x53];
-            tlv::write_length(le, &mut header);
-            (CommandApdu::new(0x00, 0xB1, 0x00, 0x00).with_data(data).with_le(le + header.len()), true)
+    if odd && !r.data.is_empty() {
+        let inner = {
+            let mut rd = Reader::new(&r.data);
+            let v = tlv::expect_tlv(&mut rd, 0x53, "odd-INS READ BINARY response (DO'53')")?;
+            rd.expect_end("odd-INS READ BINARY response (DO'53')")?;
+            v.to_vec()
         };
-        let via_sfi = cmd.ins == 0xB0 && cmd.p1 & 0x80 != 0;
-        let mut r = self.exchange(cmd)?;
-        if via_sfi {
-            match r.sw {
-                StatusWord::OK | StatusWord::END_OF_FILE => self.selected = Some(file),
-                StatusWord::FILE_NOT_FOUND => return Ok(Err(FileContent::NotPresent)),
-                StatusWord::SECURITY_STATUS_NOT_SATISFIED => return Ok(Err(FileContent::Denied(r.sw))),
-                StatusWord::INCORRECT_P1P2
-                | StatusWord::WRONG_PARAMETERS
-                | StatusWord(0x6A81)
-                | StatusWord::INS_NOT_SUPPORTED
-                    if offset == 0 =>
-                {
-                    tracing::info!(sw = %r.sw, "chip refused a read by short file identifier; selecting by FID");
-                    self.sfi_refused = true;
-                    return self.read_chunk(file, offset, le);
-                }
-                _ => {}
-            }
-        }
-        if odd && !r.data.is_empty() {
-            let inner = {
-                let mut rd = Reader::new(&r.data);
-                let v = tlv::expect_tlv(&mut rd, 0x53, "odd-INS READ BINARY response (DO'53')")?;
-                rd.expect_end("odd-INS READ BINARY response (DO'53')")?;
-                v.to_vec()
-            };
-            r = ResponseApdu { data: inner, sw: r.sw };
-        }
-        Ok(Ok(r))
+        r = ResponseApdu { data: inner, sw: r.sw };
     }
+    Ok(Ok(r))
+}
 
-    /// Reads a whole elementary file (see the module documentation for the strategy).
-    pub fn read_file(
-        &mut self,
-        file: FileId,
-        limits: &ReadLimits,
-        hooks: &mut dyn ReadHooks,
-    ) -> Result<FileContent, Error> {
-        let max_size = limits.max_file_size.min(MAX_FILE_SIZE_LIMIT);
-        let mut chunk = if limits.extended_length { EXTENDED_CHUNK } else { self.suite().max_short_chunk() };
-        let mut buf: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
-        let mut total: Option<usize> = None;
-        let mut zero_reads = 0;
-        let mut reads = 0usize;
-        let mut header_only = false;
-        loop {
-            if total.is_some_and(|t| buf.len() >= t) {
-                break;
-            }
-            if hooks.cancelled() {
-                return Err(Error::Cancelled);
-            }
-            let offset = buf.len();
-            // Past 32 767 the data comes wrapped in DO'53' (up to 4 header bytes), which must fit too.
-            let room = if offset > MAX_B0_OFFSET { chunk - ODD_INS_HEADER_MAX } else { chunk };
-            let want = match total {
-                Some(t) => room.min(t - offset),
-                None if header_only => HEADER_READ_LEN.max(offset + 2) - offset,
-                None => chunk,
-            };
-            reads += 1;
-            let max_reads = 16 + total.unwrap_or(0) / MIN_CHUNK;
-            if reads > max_reads {
-                return Err(Misbehaviour::NoProgress(file.name()).into());
-            }
-            let response = match self.read_chunk(file, offset, want) {
-                Ok(Ok(r)) => r,
-                Ok(Err(content)) => return Ok(content),
-                Err(e) if session_lost(&e) => {
-                    self.reauthenticate(file, offset, &e)?;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            match response.sw {
-                StatusWord::OK | StatusWord::END_OF_FILE => {}
-                StatusWord::WRONG_LENGTH | StatusWord::WRONG_PARAMETERS if total.is_none() && !header_only => {
-                    header_only = true;
-                    continue;
-                }
-                StatusWord::WRONG_LENGTH if chunk > MIN_CHUNK => {
-                    chunk = (chunk / 2).max(MIN_CHUNK);
-                    continue;
-                }
-                StatusWord::WRONG_PARAMETERS => {
-                    return Err(Malformed::Invalid {
-                        what: file.name(),
-                        reason: "the file ends before its declared length",
-                    }
-                    .into());
-                }
-                sw => return Err(Error::Status { during: "READ BINARY", sw }),
-            }
-            let got = response.data.len();
-            if got > want {
-                return Err(Misbehaviour::TooMuchData { asked: want, got }.into());
-            }
-            if got == 0 {
-                if response.sw == StatusWord::END_OF_FILE && total.is_none() && !header_only {
-                    header_only = true;
-                    continue;
-                }
-                zero_reads += 1;
-                if zero_reads >= MAX_ZERO_PROGRESS_READS {
-                    return Err(Misbehaviour::NoProgress(file.name()).into());
-                }
+/// Reads a whole elementary file (see the module documentation for the strategy).
+pub fn read_file<C: Channel + ?Sized>(
+    chip: &mut C,
+    file: FileId,
+    limits: &ReadLimits,
+    hooks: &mut dyn ReadHooks,
+) -> Result<FileContent, Error> {
+    let max_size = limits.max_file_size.min(MAX_FILE_SIZE_LIMIT);
+    let mut chunk = if limits.extended_length { EXTENDED_CHUNK } else { chip.max_short_chunk() };
+    let mut buf: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
+    let mut total: Option<usize> = None;
+    let mut zero_reads = 0;
+    let mut reads = 0usize;
+    let mut header_only = false;
+    loop {
+        if total.is_some_and(|t| buf.len() >= t) {
+            break;
+        }
+        if hooks.cancelled() {
+            return Err(Error::Cancelled);
+        }
+        let offset = buf.len();
+        // Past 32 767 the data comes wrapped in DO'53' (up to 4 header bytes), which must fit too.
+        let room = if offset > MAX_B0_OFFSET { chunk - ODD_INS_HEADER_MAX } else { chunk };
+        let want = match total {
+            Some(t) => room.min(t - offset),
+            None if header_only => HEADER_READ_LEN.max(offset + 2) - offset,
+            None => chunk,
+        };
+        reads += 1;
+        let max_reads = 16 + total.unwrap_or(0) / MIN_CHUNK;
+        if reads > max_reads {
+            return Err(Misbehaviour::NoProgress(file.name()).into());
+        }
+        let response = match read_chunk(chip, file, offset, want) {
+            Ok(Ok(r)) => r,
+            Ok(Err(content)) => return Ok(content),
+            Err(e) => {
+                chip.recover(file, offset, e)?;
                 continue;
             }
-            zero_reads = 0;
-            buf.extend_from_slice(&response.data);
-            if total.is_none() {
-                match tlv::read_header(&buf, file.name()) {
-                    Ok(h) => {
-                        if h.tag != u32::from(file.tag()) {
-                            return Err(Misbehaviour::WrongFile(file.name()).into());
-                        }
-                        let t = h.total_len().ok_or(Error::Limit { what: file.name(), limit: max_size })?;
-                        if t > max_size {
-                            return Err(Error::Limit { what: file.name(), limit: max_size });
-                        }
-                        let have = buf.len();
-                        buf.reserve_exact(t.saturating_sub(have));
-                        total = Some(t);
-                    }
-                    Err(Malformed::Truncated(_)) if buf.len() < 8 => {}
-                    Err(e) => return Err(e.into()),
-                }
+        };
+        match response.sw {
+            StatusWord::OK | StatusWord::END_OF_FILE => {}
+            StatusWord::WRONG_LENGTH | StatusWord::WRONG_PARAMETERS if total.is_none() && !header_only => {
+                header_only = true;
+                continue;
             }
-            if let Some(t) = total {
-                // Never keep bytes past the declared end of the file.
-                buf.truncate(t);
-                if response.sw == StatusWord::END_OF_FILE && buf.len() < t {
-                    return Err(Malformed::Invalid {
-                        what: file.name(),
-                        reason: "the file ends before its declared length",
-                    }
-                    .into());
+            StatusWord::WRONG_LENGTH if chunk > MIN_CHUNK => {
+                chunk = (chunk / 2).max(MIN_CHUNK);
+                continue;
+            }
+            StatusWord::WRONG_PARAMETERS => {
+                return Err(Malformed::Invalid {
+                    what: file.name(),
+                    reason: "the file ends before its declared length",
                 }
-                hooks.progress(file, buf.len(), t);
+                .into());
+            }
+            sw => return Err(Error::Status { during: "READ BINARY", sw }),
+        }
+        let got = response.data.len();
+        if got > want {
+            return Err(Misbehaviour::TooMuchData { asked: want, got }.into());
+        }
+        if got == 0 {
+            if response.sw == StatusWord::END_OF_FILE && total.is_none() && !header_only {
+                header_only = true;
+                continue;
+            }
+            zero_reads += 1;
+            if zero_reads >= MAX_ZERO_PROGRESS_READS {
+                return Err(Misbehaviour::NoProgress(file.name()).into());
+            }
+            continue;
+        }
+        zero_reads = 0;
+        buf.extend_from_slice(&response.data);
+        if total.is_none() {
+            match tlv::read_header(&buf, file.name()) {
+                Ok(h) => {
+                    if h.tag != u32::from(file.tag()) {
+                        return Err(Misbehaviour::WrongFile(file.name()).into());
+                    }
+                    let t = h.total_len().ok_or(Error::Limit { what: file.name(), limit: max_size })?;
+                    if t > max_size {
+                        return Err(Error::Limit { what: file.name(), limit: max_size });
+                    }
+                    let have = buf.len();
+                    buf.reserve_exact(t.saturating_sub(have));
+                    total = Some(t);
+                }
+                Err(Malformed::Truncated(_)) if buf.len() < 8 => {}
+                Err(e) => return Err(e.into()),
             }
         }
-        self.stats.bytes_read += buf.len();
-        Ok(FileContent::Read(buf))
+        if let Some(t) = total {
+            // Never keep bytes past the declared end of the file.
+            buf.truncate(t);
+            if response.sw == StatusWord::END_OF_FILE && buf.len() < t {
+                return Err(Malformed::Invalid {
+                    what: file.name(),
+                    reason: "the file ends before its declared length",
+                }
+                .into());
+            }
+            hooks.progress(file, buf.len(), t);
+        }
     }
+    chip.file_state().bytes_read += buf.len();
+    Ok(FileContent::Read(buf))
 }

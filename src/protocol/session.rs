@@ -3,8 +3,9 @@
 //! ICAO 9303-11 §7.1 without the signature and chain steps, which belong to
 //! passive authentication proper).
 //!
-//! 1. SELECT the eMRTD application.
-//! 2. Access control: BAC with the MRZ key (PACE comes with the CAN).
+//! 1. Read EF.CardAccess in the clear: does the chip offer PACE?
+//! 2. Access control by the key policy of [`open`]: PACE with the CAN or the
+//!    MRZ where offered, else BAC; then SELECT the eMRTD application.
 //! 3. Read EF.COM and EF.SOD; the data groups to read are those the SOD
 //!    lists, cross-checked with EF.COM, less DG3/DG4 (Terminal
 //!    Authentication) unless asked for, and less any not requested.
@@ -17,29 +18,61 @@
 //! Keys and file buffers are zeroized when the read ends, successful or not.
 
 use crate::protocol::access::bac::bac;
+use crate::protocol::access::pace::{PaceParams, Password, pace};
 use crate::protocol::access::{OsRng, Rng};
+use crate::protocol::apdu::StatusWord;
+use crate::protocol::cccd_qr::CccdQr;
+use crate::protocol::crypto::ec::Curve;
 use crate::protocol::error::{Error, Malformed};
+use crate::protocol::lds::card_access::{self, CardAccess};
+use crate::protocol::lds::security_infos::{KeyAgreement, Mapping};
 use crate::protocol::lds::{self, DataGroup, FileId, com::EfCom, dg1::Dg1, dg2::Portrait, dg13::CccdData, sod::Sod};
 use crate::protocol::mrz::BacKey;
-use crate::protocol::read::{FileContent, PlainChip, ReadHooks, ReadLimits, SecureChip, Stats};
+use crate::protocol::read::{Channel, FileContent, PlainChip, ReadHooks, ReadLimits, SecureChip, Stats};
 use crate::protocol::transceive::Transceive;
 use crate::protocol::verify::{self, HashReport};
 use zeroize::Zeroizing;
 
+/// Upper bound on BAC attempts with keys guessed from a CCCD's QR code (one per expiry candidate).
+pub const MAX_QR_BAC_ATTEMPTS: usize = 4;
+
 /// The key the caller gives to open the chip.
 #[derive(Debug, Clone)]
 pub enum AccessKey {
-    /// The MRZ-derived key (document number, date of birth, date of expiry): BAC or PACE-MRZ.
+    /// The MRZ-derived key (document number, date of birth, date of expiry): PACE-MRZ or BAC.
     Mrz(BacKey),
     /// The card access number printed on the document: PACE-CAN.
     Can(Zeroizing<String>),
+    /// The QR code on the front of a Vietnamese CCCD: PACE with its CAN, else
+    /// BAC with the document number, date of birth and guessed expiry dates.
+    CccdQr(Box<CccdQr>),
+}
+
+/// The access-control protocol that opened the chip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessMethod {
+    /// Basic Access Control (ICAO 9303-11 §4.3).
+    Bac,
+    /// PACE v2 (ICAO 9303-11 §4.4).
+    Pace,
+}
+
+/// Which secret opened the chip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyUsed {
+    /// The card access number.
+    Can,
+    /// The MRZ information.
+    Mrz,
 }
 
 /// How the chip was opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AccessMethod {
-    /// Basic Access Control with the MRZ key.
-    Bac,
+pub struct Access {
+    /// The protocol.
+    pub method: AccessMethod,
+    /// The secret.
+    pub key: KeyUsed,
 }
 
 /// What to read.
@@ -57,7 +90,9 @@ pub struct ReadOptions {
 #[derive(Debug)]
 pub struct DocumentRead {
     /// The access control used.
-    pub access: AccessMethod,
+    pub access: Access,
+    /// EF.CardAccess, when the chip has a readable one that parses.
+    pub card_access: Option<CardAccess>,
     /// The raw bytes of every file read, in reading order.
     pub files: Vec<(FileId, Zeroizing<Vec<u8>>)>,
     /// Files asked for that the chip does not have (`6A82`).
@@ -118,23 +153,174 @@ pub fn read_document_with_rng(
         return Err(Error::Cancelled);
     }
     let mut plain = PlainChip::new(t);
-    plain.select_application()?;
-    let (mut chip, access) = match key {
-        AccessKey::Mrz(bac_key) => {
-            let info = bac_key.mrz_information();
-            let channel = bac(plain.transport(), &info, rng)?;
-            tracing::debug!("BAC established");
-            let reauth = Box::new(move |t: &mut dyn Transceive| bac(t, &info, &mut OsRng));
-            (plain.into_secure(channel, reauth), AccessMethod::Bac)
+    let card_access_bytes = read_card_access(&mut plain, &options.limits, hooks)?;
+    let card_access = card_access_bytes.as_ref().and_then(|bytes| match card_access::parse(bytes) {
+        Ok(ca) => Some(ca),
+        Err(e) => {
+            tracing::warn!(error = %e, "EF.CardAccess does not parse; PACE is not attempted");
+            None
         }
-        AccessKey::Can(_) => return Err(Error::Unsupported("PACE with the CAN")),
+    });
+    let pace_params = card_access.as_ref().and_then(choose_pace);
+    let (mut chip, access) = open(plain, key, pace_params, rng)?;
+    let mut doc = read_files(&mut chip, access, options, hooks)?;
+    if let Some(bytes) = card_access_bytes {
+        doc.files.insert(0, (FileId::CardAccess, bytes));
+    }
+    doc.card_access = card_access;
+    Ok(doc)
+}
+
+/// Reads EF.CardAccess from the master file in the clear (ICAO 9303-11 §4.2,
+/// 9303-10 §3.11.3): SELECT MF — refused with `6D00` by the CCCD, which is
+/// tolerated — then READ BINARY by SFI `1C`, or SELECT `011C` where SFIs are
+/// refused. A missing or unreadable file means "no PACE" (a CCCD has been seen
+/// to answer `6982`, CCCD.md); only transport failures and cancellation end the read.
+fn read_card_access(
+    plain: &mut PlainChip<'_>,
+    limits: &ReadLimits,
+    hooks: &mut dyn ReadHooks,
+) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+    let outcome = plain.select_master_file().and_then(|_| plain.read_file(FileId::CardAccess, limits, hooks));
+    match outcome {
+        Ok(FileContent::Read(bytes)) => Ok(Some(bytes)),
+        Ok(FileContent::NotPresent) => Ok(None),
+        Ok(FileContent::Denied(sw)) => {
+            tracing::info!(sw = %sw, "EF.CardAccess not readable; PACE is not attempted");
+            Ok(None)
+        }
+        Err(e @ (Error::Transport(_) | Error::Cancelled)) => Err(e),
+        Err(e) => {
+            tracing::info!(error = %e, "EF.CardAccess could not be read; PACE is not attempted");
+            Ok(None)
+        }
+    }
+}
+
+/// The first PACEInfo (in file order) this crate can run: version 2, Generic
+/// Mapping, ECDH on a standardized curve of [`Curve`].
+fn choose_pace(card_access: &CardAccess) -> Option<PaceParams> {
+    let infos = card_access.pace_infos();
+    let ambiguous = infos.len() > 1;
+    infos.into_iter().find_map(|info| {
+        if info.version != 2
+            || info.protocol.mapping != Mapping::Generic
+            || info.protocol.agreement != KeyAgreement::Ecdh
+        {
+            return None;
+        }
+        let curve = info.parameter_id.and_then(Curve::from_parameter_id)?;
+        Some(PaceParams {
+            protocol_oid: info.protocol.oid_bytes().to_vec(),
+            cipher: info.protocol.cipher.key_kind(),
+            curve,
+            parameter_id: if ambiguous { info.parameter_id } else { None },
+        })
+    })
+}
+
+/// A PACE password that outlives the caller's key (for re-authentication).
+enum Secret {
+    Mrz(Zeroizing<Vec<u8>>),
+    Can(Zeroizing<String>),
+}
+
+impl Secret {
+    fn password(&self) -> Password<'_> {
+        match self {
+            Self::Mrz(info) => Password::Mrz(info),
+            Self::Can(can) => Password::Can(can),
+        }
+    }
+    fn key_used(&self) -> KeyUsed {
+        match self {
+            Self::Mrz(_) => KeyUsed::Mrz,
+            Self::Can(_) => KeyUsed::Can,
+        }
+    }
+}
+
+/// True when the chip refused the password: never retried and no fallback,
+/// as repeated wrong attempts can block a chip (ICAO 9303-11 §4.4; TR-03110-2 §3.5).
+fn password_rejected(e: &Error) -> bool {
+    matches!(e, Error::AccessDenied(_))
+}
+
+/// True when a failed PACE may be followed by BAC with the same key.
+fn may_fall_back(e: &Error) -> bool {
+    !password_rejected(e) && !matches!(e, Error::Transport(_) | Error::Cancelled)
+}
+
+/// Opens the chip with `key` under the key policy:
+/// * a CAN: PACE (a chip without PACE cannot be opened with a CAN);
+/// * an MRZ key: PACE-MRZ when the chip offers PACE, else BAC;
+/// * a CCCD QR code: PACE with its CAN, else BAC with the keys it implies,
+///   one expiry candidate after another while the chip rejects them.
+///
+/// When PACE fails for any reason other than a rejected password, BAC
+/// follows where the key allows it. A rejected password ends the read.
+fn open<'a>(
+    mut plain: PlainChip<'a>,
+    key: &AccessKey,
+    pace_params: Option<PaceParams>,
+    rng: &mut dyn Rng,
+) -> Result<(SecureChip<'a>, Access), Error> {
+    let pace_secret = match key {
+        AccessKey::Mrz(bac_key) => Secret::Mrz(bac_key.mrz_information()),
+        AccessKey::Can(can) => Secret::Can(can.clone()),
+        AccessKey::CccdQr(qr) => Secret::Can(Zeroizing::new(qr.can())),
     };
-    read_files(&mut chip, access, options, hooks)
+    if let Some(params) = pace_params {
+        match pace(plain.transport(), &params, pace_secret.password(), rng) {
+            Ok(channel) => {
+                let access = Access { method: AccessMethod::Pace, key: pace_secret.key_used() };
+                tracing::debug!(curve = params.curve.name(), "PACE established");
+                let reauth =
+                    Box::new(move |t: &mut dyn Transceive| pace(t, &params, pace_secret.password(), &mut OsRng));
+                let mut chip = plain.into_secure(channel, reauth, true);
+                // PACE runs in the master file; the application is selected under secure messaging.
+                chip.select_application()?;
+                return Ok((chip, access));
+            }
+            Err(e) if may_fall_back(&e) && !matches!(key, AccessKey::Can(_)) => {
+                tracing::warn!(error = %e, "PACE failed; falling back to BAC");
+            }
+            Err(e) => return Err(e),
+        }
+    } else if matches!(key, AccessKey::Can(_)) {
+        return Err(Error::Unsupported("the chip does not offer PACE, which a CAN needs"));
+    }
+    let bac_keys: Vec<BacKey> = match key {
+        AccessKey::Mrz(k) => vec![k.clone()],
+        AccessKey::CccdQr(qr) => qr.bac_keys().into_iter().take(MAX_QR_BAC_ATTEMPTS).collect(),
+        AccessKey::Can(_) => Vec::new(),
+    };
+    plain.select_application()?;
+    let mut last = Error::AccessDenied(StatusWord::VERIFICATION_FAILED);
+    for (attempt, bac_key) in bac_keys.iter().enumerate() {
+        let info = bac_key.mrz_information();
+        match bac(plain.transport(), &info, rng) {
+            Ok(channel) => {
+                tracing::debug!(attempt, "BAC established");
+                let reauth = Box::new(move |t: &mut dyn Transceive| bac(t, &info, &mut OsRng));
+                return Ok((
+                    plain.into_secure(channel, reauth, false),
+                    Access { method: AccessMethod::Bac, key: KeyUsed::Mrz },
+                ));
+            }
+            Err(e) if password_rejected(&e) && matches!(key, AccessKey::CccdQr(_)) => {
+                tracing::info!(attempt, "BAC key guessed from the QR code rejected; trying the next expiry date");
+                last = e;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
 }
 
 fn read_files(
     chip: &mut SecureChip<'_>,
-    access: AccessMethod,
+    access: Access,
     options: &ReadOptions,
     hooks: &mut dyn ReadHooks,
 ) -> Result<DocumentRead, Error> {
@@ -196,6 +382,7 @@ fn read_files(
     hashes.listed_but_not_read.retain(|dg| absent.contains(&FileId::Dg(*dg)));
     let mut doc = DocumentRead {
         access,
+        card_access: None,
         absent,
         denied,
         com,

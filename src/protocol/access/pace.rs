@@ -86,10 +86,10 @@ const MAX_DYNAMIC_AUTH_DATA: usize = 512;
 /// Runs PACE and returns the secure channel it establishes.
 ///
 /// Errors: a non-`9000` MSE:Set AT is [`Error::Status`] (PACE not usable: the
-/// caller may fall back to BAC); `6300` (or any refusal) to the chip's token
-/// check is [`Error::AccessDenied`] — the password is wrong; a chip token that
-/// does not verify is [`Misbehaviour::Authentication`]; malformed or invalid
-/// points are [`Misbehaviour::Authentication`] too.
+/// caller may fall back to BAC); `6300` in any step, any refusal of our token,
+/// and a chip token that does not verify are [`Error::AccessDenied`] — the
+/// password is wrong, and must not be retried; malformed or invalid points are
+/// [`Misbehaviour::Authentication`].
 pub fn pace<T: Transceive + ?Sized>(
     t: &mut T,
     params: &PaceParams,
@@ -143,7 +143,10 @@ pub fn pace<T: Transceive + ?Sized>(
     let t_icc = dynamic_object(&response, 0x86)?;
     let expected = token(params, &ks_mac, &pk_eph_ifd)?;
     if !crypto::ct_eq(&t_icc, &expected) {
-        return Err(Misbehaviour::Authentication("PACE authentication token T_PICC").into());
+        // A failed token check is a rejected password (ICAO 9303-11 §4.4.3.4):
+        // reported like the chip's own `6300`, so it is never retried.
+        tracing::info!("the chip's PACE authentication token does not verify");
+        return Err(Error::AccessDenied(StatusWord::VERIFICATION_FAILED));
     }
 
     // 6. Secure messaging, SSC = 0
@@ -329,7 +332,7 @@ mod tests {
     fn wrong_chip_token_is_refused() {
         let mut chip = g1_transcript(&hex!("7C0A86083ABB9674BCE93C099000"));
         let err = pace(&mut chip, &g1_params(), Password::Mrz(b"T22000129364081251010318"), &mut g1_rng()).unwrap_err();
-        assert_eq!(err, Error::Misbehaving(Misbehaviour::Authentication("PACE authentication token T_PICC")));
+        assert_eq!(err, Error::AccessDenied(StatusWord::VERIFICATION_FAILED));
     }
 
     #[test]

@@ -115,6 +115,8 @@ pub enum FileId {
     Com,
     /// EF.SOD (`011D`, SFI `1D`).
     Sod,
+    /// EF.CardAccess (`011C`, SFI `1C`), in the master file, readable without keys.
+    CardAccess,
     /// A data group.
     Dg(DataGroup),
 }
@@ -125,6 +127,7 @@ impl FileId {
         match self {
             Self::Com => 0x011E,
             Self::Sod => 0x011D,
+            Self::CardAccess => 0x011C,
             Self::Dg(dg) => dg.fid(),
         }
     }
@@ -133,6 +136,7 @@ impl FileId {
         match self {
             Self::Com => 0x1E,
             Self::Sod => 0x1D,
+            Self::CardAccess => 0x1C,
             Self::Dg(dg) => dg.sfi(),
         }
     }
@@ -141,6 +145,8 @@ impl FileId {
         match self {
             Self::Com => 0x60,
             Self::Sod => 0x77,
+            // A DER SET OF SecurityInfo (ICAO 9303-11 §9.2.11).
+            Self::CardAccess => 0x31,
             Self::Dg(dg) => dg.tag(),
         }
     }
@@ -153,6 +159,7 @@ impl FileId {
         match self {
             Self::Com => "EF.COM",
             Self::Sod => "EF.SOD",
+            Self::CardAccess => "EF.CardAccess",
             Self::Dg(dg) => DG_NAMES.get(usize::from(dg.number()).saturating_sub(1)).copied().unwrap_or("DG?"),
         }
     }
