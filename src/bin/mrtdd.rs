@@ -33,6 +33,12 @@ struct Args {
     /// Date of expiry, YYMMDD.
     #[arg(long)]
     doe: Option<String>,
+    /// The card access number (6 digits; PACE).
+    #[arg(long, conflicts_with_all = ["mrz", "doc", "qr"])]
+    can: Option<String>,
+    /// The text of the QR code on the front of a Vietnamese CCCD.
+    #[arg(long, conflicts_with_all = ["mrz", "doc", "can"])]
+    qr: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -59,6 +65,16 @@ fn key_from_args(args: &Args) -> Result<Option<AccessKey>, String> {
         let key = BacKey::new(doc, dob, doe).map_err(|e| format!("--doc/--dob/--doe: {e}"))?;
         return Ok(Some(AccessKey::Mrz(key)));
     }
+    if let Some(can) = &args.can {
+        if can.len() != 6 || !can.bytes().all(|b| b.is_ascii_digit()) {
+            return Err("--can: the card access number is 6 digits".into());
+        }
+        return Ok(Some(AccessKey::Can(zeroize::Zeroizing::new(can.clone()))));
+    }
+    if let Some(text) = &args.qr {
+        let qr = mrtdd::protocol::cccd_qr::CccdQr::parse(text).map_err(|e| format!("--qr: {e}"))?;
+        return Ok(Some(AccessKey::CccdQr(Box::new(qr))));
+    }
     Ok(None)
 }
 
@@ -69,7 +85,7 @@ fn run(args: &Args) -> Result<(), String> {
         let document = mrtdd::chip::Document::cccd_demo().map_err(|e| e.to_string())?;
         let key = match key {
             Some(k) => k,
-            None => AccessKey::Mrz(Mrz::parse(document.mrz()).map_err(|e| e.to_string())?.bac_key()),
+            None => AccessKey::Can(zeroize::Zeroizing::new(document.can().unwrap_or_default().to_owned())),
         };
         println!("Simulated reader with the demo CCCD. Its keys: CAN {}; MRZ:", document.can().unwrap_or("-"));
         for line in document.mrz().lines() {
@@ -80,7 +96,7 @@ fn run(args: &Args) -> Result<(), String> {
         print_read("software reader", &read, started);
         return Ok(());
     }
-    let key = key.ok_or("give the key: --mrz, or --doc with --dob and --doe (or --simulate)")?;
+    let key = key.ok_or("give the key: --can, --qr, --mrz, or --doc with --dob and --doe (or --simulate)")?;
     let ctx = mrtdd::pcsc::establish().map_err(|e| e.to_string())?;
     let readers = mrtdd::pcsc::list_readers(&ctx).map_err(|e| e.to_string())?;
     let name = match &args.reader {
@@ -106,7 +122,11 @@ fn run(args: &Args) -> Result<(), String> {
 fn print_read(reader: &str, read: &DocumentRead, started: Instant) {
     let today = mrz::today_utc();
     println!("Reader: {reader}");
-    println!("Access: {:?}", read.access);
+    println!(
+        "Access: {} with the {}",
+        read.access.method.as_str().to_uppercase(),
+        read.access.key.as_str().to_uppercase()
+    );
     if let Some(dg1) = &read.dg1 {
         let m = &dg1.mrz;
         println!("Document ({:?}): {} {} no. {}", m.format, m.document_code, m.issuing_state, m.document_number);

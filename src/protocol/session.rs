@@ -57,6 +57,16 @@ pub enum AccessMethod {
     Pace,
 }
 
+impl AccessMethod {
+    /// The API name: `"bac"` or `"pace"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bac => "bac",
+            Self::Pace => "pace",
+        }
+    }
+}
+
 /// Which secret opened the chip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyUsed {
@@ -64,6 +74,16 @@ pub enum KeyUsed {
     Can,
     /// The MRZ information.
     Mrz,
+}
+
+impl KeyUsed {
+    /// The API name: `"can"` or `"mrz"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Can => "can",
+            Self::Mrz => "mrz",
+        }
+    }
 }
 
 /// How the chip was opened.
