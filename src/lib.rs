@@ -13,5 +13,6 @@
 
 #[cfg(feature = "software-chip")]
 pub mod chip;
+pub mod api;
 pub mod pcsc;
 pub mod protocol;
