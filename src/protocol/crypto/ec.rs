@@ -38,7 +38,7 @@
 //! shared points and shared x-coordinates are held in [`Zeroizing`] buffers. Point validation is
 //! done on public values only.
 
-mod bp512;
+pub(crate) mod bp512;
 
 use elliptic_curve::array::typenum::Unsigned;
 use elliptic_curve::group::Curve as _;

@@ -22,6 +22,16 @@
 //!   [`HashCheck::Invalid`].
 //! - If the same data group is passed twice, any mismatch makes it invalid.
 
+pub mod assess;
+pub mod chain;
+mod der;
+pub mod master_list;
+pub mod signature;
+
+pub use assess::{PassiveReport, Status, assess, verify_sod};
+pub use chain::{ChainCheck, ChainMode, ChainReport, ChainWarning, TrustAnchors};
+pub use signature::SignatureCheck;
+
 use std::collections::BTreeMap;
 
 use crate::protocol::crypto::ct_eq;
@@ -311,6 +321,26 @@ mod software_chip_documents {
         let doc = DocumentBuilder::cccd_demo().wrong_message_digest().build().unwrap();
         let sod = lds::sod::parse(doc.file(FileId::Sod.fid()).unwrap()).unwrap();
         assert_eq!(check_signed_attributes(&sod), Some(false));
+    }
+
+    /// The SOD signature and chain of the chip's documents, with their CSCA trusted.
+    #[test]
+    fn signature_and_chain_of_chip_documents() {
+        use crate::protocol::verify::chain::{ChainCheck, ChainMode, TrustAnchors};
+        let doc = Document::cccd_demo().unwrap();
+        let (sod, report) = check(&doc);
+        let mut trust = TrustAnchors::new();
+        trust.add_certificate(doc.csca_certificate()).unwrap();
+        // 2026-01-01: within the demo PKI's validity.
+        let now = 1_767_225_600;
+        let passive = verify_sod(&sod, &trust, now, Some("VNM"), ChainMode::Strict);
+        assert_eq!(passive.signature, SignatureCheck::Valid);
+        assert_eq!(passive.chain.result, ChainCheck::Trusted, "{:?}", passive.chain);
+        assert!(passive.chain.warnings.is_empty(), "{:?}", passive.chain);
+        assert_eq!(assess(&report, &[], passive.signature, &passive.chain), Status::Passed);
+        let untrusted = verify_sod(&sod, &TrustAnchors::new(), now, Some("VNM"), ChainMode::Lenient);
+        assert_eq!(untrusted.chain.result, ChainCheck::UnknownIssuer);
+        assert_eq!(assess(&report, &[], untrusted.signature, &untrusted.chain), Status::Undetermined);
     }
 
     #[test]

@@ -56,6 +56,13 @@ impl elliptic_curve::Curve for BrainpoolP512r1 {
 
 impl elliptic_curve::PrimeCurve for BrainpoolP512r1 {}
 
+/// ECDSA (`ecdsa::hazmat::verify_prehashed`) on this curve, for SOD and certificate signatures
+/// (BSI TR-03111 §4.2.1; the Vietnamese CSCA signs with brainpoolP512r1). Signatures are not
+/// low-S normalized (as for `bp256`/`bp384`).
+impl ecdsa::EcdsaCurve for BrainpoolP512r1 {
+    const NORMALIZE_S: bool = false;
+}
+
 impl elliptic_curve::point::PointCompression for BrainpoolP512r1 {
     const COMPRESS_POINTS: bool = false;
 }
