@@ -1,0 +1,210 @@
+//! The service layer: the daemon that serves reads to local apps.
+//!
+//! # Layout
+//! - [`config`]: the TOML configuration and its defaults.
+//! - [`backend`]: where cards come from — [`pcsc_backend`] (PC/SC readers,
+//!   watched by a monitor thread) or [`simulated`] (the software reader).
+//! - [`reads`]: choosing a reader, one read per reader, deadlines, events.
+//! - [`convert`]: the protocol core's result as the API's JSON.
+//! - [`http`]: routes, errors and the event stream; [`listen`]: sockets,
+//!   peer credentials and connection limits; [`events`]: the event bus.
+//! - [`error`]: the one mapping from every failure to an API error code.
+//!
+//! This is the only layer that uses tokio. Shutdown is designed in: SIGTERM
+//! or SIGINT stops new reads, lets running ones finish within the grace
+//! period (then cancels them between APDUs), ends event streams, stops the
+//! reader monitor and removes the socket file it created.
+
+pub mod backend;
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod listen;
+pub mod pcsc_backend;
+pub mod reads;
+#[cfg(feature = "software-chip")]
+pub mod simulated;
+
+use crate::service::backend::Backend;
+use crate::service::config::Config;
+use crate::service::error::ServiceError;
+use crate::service::events::EventBus;
+use crate::service::http::AppState;
+use crate::service::reads::Reads;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::{Duration, Instant};
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::watch;
+
+/// The backend serving reads, and the PC/SC monitor to stop at shutdown (none when simulated).
+type Backends = (Arc<dyn Backend>, Option<Arc<pcsc_backend::PcscBackend>>);
+
+/// Startup failures, each naming what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The socket could not be set up.
+    #[error(transparent)]
+    Listen(#[from] listen::ListenError),
+    /// The backend could not start.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// A file named by the configuration could not be read.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Runs the daemon until SIGTERM/SIGINT.
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let events = EventBus::new();
+    let (backend, monitor): Backends = if config.simulate {
+        simulated_backend()?
+    } else {
+        let b = pcsc_backend::PcscBackend::start(events.clone());
+        (b.clone(), Some(b))
+    };
+    let reads = Arc::new(Reads::new(backend, events.clone(), config.clone()));
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let state = Arc::new(AppState {
+        reads: reads.clone(),
+        events: events.clone(),
+        trust_anchors: AtomicUsize::new(0),
+        shutdown: shutdown_rx,
+    });
+    let app = http::router(state.clone(), config.max_request_bytes);
+
+    // The Unix socket: from systemd, or our own.
+    let (unix, own_socket) = match listen::activated_socket()? {
+        Some(l) => {
+            tracing::info!("using the socket passed by systemd (LISTEN_FDS)");
+            (l, None)
+        }
+        None => (listen::bind_unix(&config.socket, config.socket_mode).await?, Some(config.socket.clone())),
+    };
+    let allow = listen::AllowList { uids: config.allowed_uids.clone(), gids: config.allowed_gids.clone() };
+    let unix = listen::GuardedUnix::new(unix, allow, config.max_connections);
+    let mut servers = tokio::task::JoinSet::new();
+    {
+        let mut stop = shutdown_tx.subscribe();
+        let app = app.clone();
+        servers.spawn(async move {
+            let r = axum::serve(unix, app).with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            });
+            if let Err(e) = r.await {
+                tracing::error!(error = %e, "the Unix socket server failed");
+            }
+        });
+    }
+    if config.tcp.enabled {
+        let token = read_token(&config)?;
+        let origins = config.tcp.allowed_origins.clone();
+        let tcp_app = app.clone().layer(axum::middleware::from_fn(move |req: Request, next: Next| {
+            let (token, origins) = (token.clone(), origins.clone());
+            async move { tcp_guard(req, next, &token, &origins).await }
+        }));
+        let listener = listen::GuardedTcp::bind(&config.tcp.address, config.max_connections).await?;
+        tracing::info!(address = %config.tcp.address, "loopback TCP listener enabled");
+        let mut stop = shutdown_tx.subscribe();
+        servers.spawn(async move {
+            let r = axum::serve(listener, tcp_app).with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            });
+            if let Err(e) = r.await {
+                tracing::error!(error = %e, "the TCP server failed");
+            }
+        });
+    }
+
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
+    tracing::info!(simulated = config.simulate, socket = %config.socket.display(), "mrtdd ready");
+
+    let mut sigterm =
+        signal(SignalKind::terminate()).map_err(|e| StartError::Config(format!("SIGTERM handler: {e}")))?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(|e| StartError::Config(format!("SIGINT handler: {e}")))?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(|e| StartError::Config(format!("SIGHUP handler: {e}")))?;
+    loop {
+        tokio::select! {
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
+            _ = sigint.recv() => { tracing::info!("SIGINT: shutting down"); break; }
+            _ = sighup.recv() => { tracing::info!("SIGHUP: reloading the trust store"); }
+        }
+    }
+
+    // Graceful shutdown.
+    let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
+    reads.begin_shutdown();
+    let grace = Duration::from_millis(config.shutdown_grace_ms);
+    let started = Instant::now();
+    while reads.in_flight() > 0 && started.elapsed() < grace {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    if reads.in_flight() > 0 {
+        tracing::warn!(reads = reads.in_flight(), "cancelling reads still running after the grace period");
+        reads.cancel_all();
+        let cancel_started = Instant::now();
+        while reads.in_flight() > 0 && cancel_started.elapsed() < Duration::from_secs(2) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let _ = shutdown_tx.send(true);
+    let drain =
+        tokio::time::timeout(Duration::from_secs(2), async { while servers.join_next().await.is_some() {} }).await;
+    if drain.is_err() {
+        tracing::warn!("connections still open after shutdown: closing them");
+        servers.abort_all();
+    }
+    if let Some(monitor) = monitor {
+        monitor.shutdown();
+    }
+    if let Some(path) = own_socket {
+        let _ = std::fs::remove_file(&path);
+    }
+    tracing::info!("mrtdd stopped");
+    Ok(())
+}
+
+#[cfg(feature = "software-chip")]
+fn simulated_backend() -> Result<Backends, StartError> {
+    let b = simulated::SimulatedBackend::new()?;
+    Ok((Arc::new(b), None))
+}
+
+#[cfg(not(feature = "software-chip"))]
+fn simulated_backend() -> Result<Backends, StartError> {
+    Err(StartError::Config("this build has no software reader (feature software-chip)".into()))
+}
+
+fn read_token(config: &Config) -> Result<Arc<String>, StartError> {
+    let path = config.tcp.token_file.as_ref().ok_or_else(|| StartError::Config("tcp.token_file is required".into()))?;
+    let token = std::fs::read_to_string(path)
+        .map_err(|e| StartError::Config(format!("tcp.token_file {}: {e}", path.display())))?;
+    let token = token.trim().to_owned();
+    if token.len() < 16 {
+        return Err(StartError::Config("tcp.token_file: the token must be at least 16 characters".into()));
+    }
+    Ok(Arc::new(token))
+}
+
+/// The loopback listener's checks: a bearer token on every request, and a
+/// browser's `Origin` in the allow-list.
+async fn tcp_guard(req: Request, next: Next, token: &str, origins: &[String]) -> Response {
+    use crate::api::ErrorCode;
+    let given =
+        req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+    if !given.is_some_and(|g| crate::protocol::crypto::ct_eq(g.as_bytes(), token.as_bytes())) {
+        return http::error_response(ErrorCode::Unauthorized, "a valid bearer token is required".into());
+    }
+    if let Some(origin) = req.headers().get(header::ORIGIN)
+        && !origins.iter().any(|o| HeaderValue::from_str(o).is_ok_and(|o| o == origin))
+    {
+        return http::error_response(ErrorCode::Forbidden, "this Origin is not allowed (tcp.allowed_origins)".into());
+    }
+    next.run(req).await
+}
