@@ -8,6 +8,8 @@
 //! - [`pcsc`]: the PC/SC adapter, the only code that uses the `pcsc` crate.
 //! - [`trust`]: the trust store — CSCA certificates, master lists and CRLs
 //!   read from a directory (file I/O) into [`protocol::verify::TrustAnchors`].
+//! - [`trust`]: the trust store — CSCA certificates, master lists and CRLs
+//!   read from a directory (file I/O) into [`protocol::verify::TrustAnchors`].
 //! - [`chip`]: the software eMRTD chip (feature `software-chip`), behind the
 //!   same `Transceive` trait, for tests and `mrtdd --simulate`.
 #![forbid(unsafe_code)]
@@ -18,5 +20,6 @@ pub mod api;
 pub mod chip;
 pub mod pcsc;
 pub mod protocol;
+pub mod trust;
 pub mod trust;
 pub mod service;

@@ -18,7 +18,7 @@ use super::BuildError;
 use super::der::{self, Date, oids};
 use super::mrz::{MrzFields, check_digit};
 use super::pace::PaceSuite;
-use super::pki::{self, HashAlgorithm, PkiOptions, SignerKind, SodOptions};
+use super::pki::{self, HashAlgorithm, PkiExtra, PkiOptions, SignerKind, SodExtra, SodOptions};
 use crate::protocol::tlv::{Reader, tlv};
 use core::fmt;
 use zeroize::{Zeroize, Zeroizing};
@@ -67,6 +67,8 @@ pub struct Document {
     mf_files: Vec<(u16, Vec<u8>)>,
     csca_cert: Vec<u8>,
     ds_cert: Vec<u8>,
+    crl: Vec<u8>,
+    master_list: Vec<u8>,
     select_mf_unsupported: bool,
     aa_key: Option<p256::ecdsa::SigningKey>,
     ca_key: Option<p256::ecdsa::SigningKey>,
@@ -156,6 +158,18 @@ impl Document {
     /// The DER certificate of the document signer (also inside EF.SOD unless left out).
     pub fn document_signer_certificate(&self) -> &[u8] {
         &self.ds_cert
+    }
+
+    /// A CRL (DER, RFC 5280 §5) signed by the CSCA: empty, or revoking the
+    /// document signer with [`DocumentBuilder::revoked_ds`] (HOSTILE 25).
+    pub fn crl(&self) -> &[u8] {
+        &self.crl
+    }
+
+    /// A CSCA master list file (`.ml`, ICAO 9303-12 §8.2.2) holding the CSCA
+    /// certificate, signed by a master list signer the CSCA issued.
+    pub fn master_list(&self) -> &[u8] {
+        &self.master_list
     }
 
     /// True if SELECT MF (`3F00`) answers `6D00`, as on the CCCD.
@@ -554,6 +568,9 @@ pub struct DocumentBuilder {
     corrupt_sod_signature: bool,
     wrong_message_digest: bool,
     pace: Option<Vec<PaceSuite>>,
+    pki_extra: PkiExtra,
+    sod_variant: SodExtra,
+    certificate_country: Option<String>,
 }
 
 impl fmt::Debug for DocumentBuilder {
@@ -588,6 +605,9 @@ impl DocumentBuilder {
             corrupt_sod_signature: false,
             wrong_message_digest: false,
             pace: None,
+            pki_extra: PkiExtra::default(),
+            sod_variant: SodExtra::default(),
+            certificate_country: None,
         }
     }
 
@@ -701,6 +721,61 @@ impl DocumentBuilder {
     /// instead of the named curve (HOSTILE 27; Vietnam's signers use explicit parameters).
     pub fn ds_explicit_curve_parameters(mut self) -> Self {
         self.ds_explicit_parameters = true;
+        self
+    }
+
+    /// The CSCA's EC key given with explicit domain parameters, as Vietnam's
+    /// brainpoolP512r1 CSCA is (use with [`csca_signer`](Self::csca_signer)
+    /// `EcdsaBrainpoolP512r1`; P-256 works too).
+    pub fn csca_explicit_curve_parameters(mut self) -> Self {
+        self.pki_extra.csca_explicit_parameters = true;
+        self
+    }
+
+    /// A P-256 document signer key with explicit parameters that match no
+    /// named curve (b altered): the signature cannot be checked (HOSTILE 27).
+    pub fn ds_unknown_curve_parameters(mut self) -> Self {
+        self.pki_extra.ds_unknown_curve = true;
+        self
+    }
+
+    /// The CSCA's common name, e.g. to issue the DS from a CSCA other than a
+    /// trusted one (HOSTILE 26).
+    pub fn csca_common_name(mut self, common_name: &str) -> Self {
+        self.pki_extra.csca_common_name = Some(common_name.into());
+        self
+    }
+
+    /// The country (ISO 3166-1 alpha-2) of the CSCA and DS certificates,
+    /// instead of the one matching DG1's issuing state (HOSTILE 29).
+    pub fn certificate_country(mut self, alpha2: &str) -> Self {
+        self.certificate_country = Some(alpha2.into());
+        self
+    }
+
+    /// [`Document::crl`] lists the document signer as revoked (HOSTILE 25).
+    pub fn revoked_ds(mut self) -> Self {
+        self.pki_extra.revoke_ds = true;
+        self
+    }
+
+    /// An ECDSA SOD signature in the plain `r ‖ s` format under
+    /// `ecdsa-plain-SHAn` (BSI TR-03111 §5.2.1).
+    pub fn plain_ecdsa_signature(mut self) -> Self {
+        self.sod_variant.plain_ecdsa = true;
+        self
+    }
+
+    /// The SOD's digest algorithm OID replaced (LDSSecurityObject, SignerInfo,
+    /// SignedData), e.g. MD5 `1.2.840.113549.2.5` (HOSTILE 23).
+    pub fn sod_digest_algorithm_oid(mut self, arcs: &[u64]) -> Self {
+        self.sod_variant.digest_oid = Some(arcs.to_vec());
+        self
+    }
+
+    /// The SOD SignerInfo's signatureAlgorithm OID replaced, e.g. by an unknown one.
+    pub fn sod_signature_algorithm_oid(mut self, arcs: &[u64]) -> Self {
+        self.sod_variant.signature_oid = Some(arcs.to_vec());
         self
     }
 
@@ -854,7 +929,7 @@ impl DocumentBuilder {
         let com = com.unwrap_or_else(|| ef_com(&dgs.iter().map(|(n, _)| *n).collect::<Vec<_>>()));
         let csca_kind = self.csca_signer.unwrap_or(self.signer);
         let pki = pki::issue(&PkiOptions {
-            country: p.country.to_string(),
+            country: self.certificate_country.clone().unwrap_or_else(|| p.country.to_string()),
             organization: "mrtdd demo PKI".into(),
             csca_kind,
             ds_kind: self.signer,
@@ -862,6 +937,7 @@ impl DocumentBuilder {
             ds_validity: self.ds_validity,
             ds_extensions: self.ds_extensions,
             ds_explicit_parameters: self.ds_explicit_parameters,
+            extra: self.pki_extra.clone(),
         })?;
         let sod = match sod {
             Some(bytes) => bytes,
@@ -887,6 +963,7 @@ impl DocumentBuilder {
                         include_certificate: self.include_ds_certificate,
                         corrupt_signature: self.corrupt_sod_signature,
                         wrong_message_digest: self.wrong_message_digest,
+                        extra: self.sod_variant.clone(),
                     },
                 )?
             }
@@ -925,6 +1002,8 @@ impl DocumentBuilder {
             mf_files,
             csca_cert: pki.csca_cert,
             ds_cert: pki.ds_cert,
+            crl: pki.crl,
+            master_list: pki.master_list,
             select_mf_unsupported: self.select_mf_unsupported.unwrap_or(p.select_mf_unsupported),
             aa_key,
             ca_key,

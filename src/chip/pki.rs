@@ -92,6 +92,32 @@ pub enum SignerKind {
     RsaPss,
     /// ECDSA on NIST P-256 (FIPS 186-4), `ecdsa-with-SHAn`, signature as DER `Ecdsa-Sig-Value`.
     EcdsaP256,
+    /// ECDSA on NIST P-384 (named curve secp384r1).
+    EcdsaP384,
+    /// ECDSA on NIST P-521 (named curve secp521r1).
+    EcdsaP521,
+    /// ECDSA on brainpoolP256r1 (RFC 5639).
+    EcdsaBrainpoolP256r1,
+    /// ECDSA on brainpoolP384r1 (RFC 5639).
+    EcdsaBrainpoolP384r1,
+    /// ECDSA on brainpoolP512r1 (RFC 5639): the Vietnamese CSCA's curve; with
+    /// explicit parameters in the CSCA's key like Vietnam's, see
+    /// [`DocumentBuilder::csca_explicit_curve_parameters`](super::DocumentBuilder::csca_explicit_curve_parameters).
+    EcdsaBrainpoolP512r1,
+}
+
+impl SignerKind {
+    /// Every kind, for tests that loop over them.
+    pub const ALL: [Self; 8] = [
+        Self::RsaPkcs1v15,
+        Self::RsaPss,
+        Self::EcdsaP256,
+        Self::EcdsaP384,
+        Self::EcdsaP521,
+        Self::EcdsaBrainpoolP256r1,
+        Self::EcdsaBrainpoolP384r1,
+        Self::EcdsaBrainpoolP512r1,
+    ];
 }
 
 /// Which cached key a certificate belongs to.
@@ -106,6 +132,8 @@ enum Role {
 pub(crate) enum SignerKey {
     Rsa(&'static rsa::PrivateKey),
     Ec(&'static p256::ecdsa::SigningKey),
+    /// ECDSA on the other curves (P-384, P-521, brainpool).
+    EcOther(&'static other_ec::EcSecret),
 }
 
 static RSA_KEYS: [OnceLock<rsa::PrivateKey>; 2] = [OnceLock::new(), OnceLock::new()];
@@ -130,6 +158,11 @@ fn cached_key(kind: SignerKind, role: Role) -> Result<SignerKey, BuildError> {
             }
             cell.get().map(SignerKey::Rsa).ok_or(BuildError::KeyGeneration("RSA key cache"))
         }
+        SignerKind::EcdsaP384
+        | SignerKind::EcdsaP521
+        | SignerKind::EcdsaBrainpoolP256r1
+        | SignerKind::EcdsaBrainpoolP384r1
+        | SignerKind::EcdsaBrainpoolP512r1 => other_ec::cached(kind, slot).map(SignerKey::EcOther),
         SignerKind::EcdsaP256 => {
             let cell = EC_KEYS.get(slot).ok_or(BuildError::KeyGeneration("no key slot"))?;
             if cell.get().is_none() {
@@ -213,6 +246,7 @@ impl SignerKey {
         match self {
             Self::Rsa(k) => rsa_spki(k),
             Self::Ec(k) => p256_spki(k.verifying_key()),
+            Self::EcOther(k) => k.spki(false),
         }
     }
 
@@ -275,9 +309,219 @@ impl SignerKey {
                 };
                 Ok((der::seq(&[&der::oid(oid)]), signature.to_der().as_bytes().to_vec()))
             }
+            (Self::EcOther(key), kind) if key.kind == kind => {
+                let (r, s) = key.sign(&digest)?;
+                let signature = der::seq(&[&der::uint(&r), &der::uint(&s)]);
+                Ok((der::seq(&[&der::oid(ecdsa_oid(hash))]), signature))
+            }
             _ => Err(BuildError::Signing("key does not match the signer kind")),
         }
     }
+
+    /// ECDSA in the plain format `r ‖ s` (BSI TR-03111 §5.2.1), with the
+    /// `ecdsa-plain-SHAn` AlgorithmIdentifier.
+    pub(crate) fn sign_plain(
+        self,
+        kind: SignerKind,
+        hash: HashAlgorithm,
+        message: &[u8],
+    ) -> Result<(Vec<u8>, Vec<u8>), BuildError> {
+        let digest = hash.digest(message);
+        let signature = match (self, kind) {
+            (Self::Ec(key), SignerKind::EcdsaP256) => {
+                let signature: p256::ecdsa::Signature =
+                    key.sign_prehash(&digest).map_err(|_| BuildError::Signing("ECDSA"))?;
+                signature.to_bytes().to_vec()
+            }
+            (Self::EcOther(key), kind) if key.kind == kind => {
+                let (r, s) = key.sign(&digest)?;
+                [r, s].concat()
+            }
+            _ => return Err(BuildError::Signing("plain signatures are ECDSA only")),
+        };
+        let arc = match hash {
+            HashAlgorithm::Sha1 => 1,
+            HashAlgorithm::Sha224 => 2,
+            HashAlgorithm::Sha256 => 3,
+            HashAlgorithm::Sha384 => 4,
+            HashAlgorithm::Sha512 => 5,
+        };
+        Ok((der::seq(&[&der::oid(&[0, 4, 0, 127, 0, 7, 1, 1, 4, 1, arc])]), signature))
+    }
+}
+
+fn ecdsa_oid(hash: HashAlgorithm) -> &'static [u64] {
+    match hash {
+        HashAlgorithm::Sha1 => oids::ECDSA_SHA1,
+        HashAlgorithm::Sha224 => oids::ECDSA_SHA224,
+        HashAlgorithm::Sha256 => oids::ECDSA_SHA256,
+        HashAlgorithm::Sha384 => oids::ECDSA_SHA384,
+        HashAlgorithm::Sha512 => oids::ECDSA_SHA512,
+    }
+}
+
+/// ECDSA keys on P-384, P-521 and the brainpool curves: generic over the
+/// RustCrypto curve types (`p384`, `p521`, `bp256`, `bp384`, and the crate's
+/// brainpoolP512r1 on `primeorder`), signing with RFC 6979 nonces
+/// (`ecdsa::hazmat::sign_prehashed_rfc6979`). One key per (curve, role) per
+/// process, like the others.
+pub(crate) mod other_ec {
+    use super::{BuildError, SignerKind, der, oids};
+    use crate::protocol::crypto::ec::bp512::BrainpoolP512r1;
+    use elliptic_curve::sec1::{ModulusSize, ToSec1Point};
+    use elliptic_curve::{CurveArithmetic, FieldBytes, Group, NonZeroScalar};
+    use std::sync::OnceLock;
+    use zeroize::Zeroizing;
+
+    /// A secret scalar (big-endian, order length) and its public point.
+    pub(crate) struct EcSecret {
+        pub kind: SignerKind,
+        scalar: Zeroizing<Vec<u8>>,
+        /// `04 ‖ x ‖ y`.
+        pub point: Vec<u8>,
+    }
+
+    type Slots = [OnceLock<EcSecret>; 2];
+    static KEYS: [Slots; 5] = [const { [const { OnceLock::new() }; 2] }; 5];
+
+    macro_rules! on_curve {
+        ($kind:expr, $f:ident ( $($arg:expr),* )) => {
+            match $kind {
+                SignerKind::EcdsaP384 => $f::<p384::NistP384>($($arg),*),
+                SignerKind::EcdsaP521 => $f::<p521::NistP521>($($arg),*),
+                SignerKind::EcdsaBrainpoolP256r1 => $f::<bp256::r1::BrainpoolP256r1>($($arg),*),
+                SignerKind::EcdsaBrainpoolP384r1 => $f::<bp384::r1::BrainpoolP384r1>($($arg),*),
+                SignerKind::EcdsaBrainpoolP512r1 => $f::<BrainpoolP512r1>($($arg),*),
+                _ => Err(BuildError::Signing("not an other-curve ECDSA kind")),
+            }
+        };
+    }
+
+    fn index(kind: SignerKind) -> Option<usize> {
+        Some(match kind {
+            SignerKind::EcdsaP384 => 0,
+            SignerKind::EcdsaP521 => 1,
+            SignerKind::EcdsaBrainpoolP256r1 => 2,
+            SignerKind::EcdsaBrainpoolP384r1 => 3,
+            SignerKind::EcdsaBrainpoolP512r1 => 4,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn cached(kind: SignerKind, slot: usize) -> Result<&'static EcSecret, BuildError> {
+        let cell = index(kind)
+            .and_then(|i| KEYS.get(i))
+            .and_then(|slots| slots.get(slot))
+            .ok_or(BuildError::KeyGeneration("no key slot"))?;
+        if cell.get().is_none() {
+            let (scalar, point) = on_curve!(kind, generate())?;
+            let _ = cell.set(EcSecret { kind, scalar, point });
+        }
+        cell.get().ok_or(BuildError::KeyGeneration("EC key cache"))
+    }
+
+    fn generate<C>() -> Result<(Zeroizing<Vec<u8>>, Vec<u8>), BuildError>
+    where
+        C: CurveArithmetic<FieldBytesSize: ModulusSize, AffinePoint: ToSec1Point<C>>,
+    {
+        for _ in 0..64 {
+            let mut repr = FieldBytes::<C>::default();
+            crate::protocol::crypto::random_bytes(&mut repr)
+                .map_err(|_| BuildError::KeyGeneration("no operating-system random source"))?;
+            // P-521: the order has 521 bits; clear the excess top bits of the 66-byte string.
+            if repr.len() == 66
+                && let Some(first) = repr.first_mut()
+            {
+                *first &= 0x01;
+            }
+            let Some(d) = NonZeroScalar::<C>::from_repr(repr.clone()).into_option() else {
+                continue;
+            };
+            let point = (C::ProjectivePoint::generator() * *d).into();
+            let point: C::AffinePoint = point;
+            let encoded = point.to_sec1_point(false).as_bytes().to_vec();
+            return Ok((Zeroizing::new(repr.to_vec()), encoded));
+        }
+        Err(BuildError::KeyGeneration("no scalar in range"))
+    }
+
+    fn sign_on<C>(scalar: &[u8], digest: &[u8]) -> Result<(Vec<u8>, Vec<u8>), BuildError>
+    where
+        C: ecdsa::EcdsaCurve + CurveArithmetic,
+    {
+        let mut repr = FieldBytes::<C>::default();
+        let offset = repr.len().checked_sub(scalar.len()).ok_or(BuildError::Signing("scalar"))?;
+        repr.get_mut(offset..).ok_or(BuildError::Signing("scalar"))?.copy_from_slice(scalar);
+        let d = NonZeroScalar::<C>::from_repr(repr).into_option().ok_or(BuildError::Signing("scalar"))?;
+        let (signature, _) = ecdsa::hazmat::sign_prehashed_rfc6979::<C, sha2::Sha512>(&d, digest, &[]);
+        let (r, s) = signature.split_bytes();
+        Ok((r.to_vec(), s.to_vec()))
+    }
+
+    impl EcSecret {
+        /// ECDSA over a digest (FIPS 186-4 §6.4: a longer digest is truncated); (r, s) big-endian,
+        /// order length each.
+        pub(crate) fn sign(&self, digest: &[u8]) -> Result<(Vec<u8>, Vec<u8>), BuildError> {
+            on_curve!(self.kind, sign_on(&self.scalar, digest))
+        }
+
+        /// `SubjectPublicKeyInfo` with the named curve (RFC 5480 §2.1.1.1), or for
+        /// brainpoolP512r1 with `explicit` domain parameters (RFC 3279 §2.3.5), as
+        /// Vietnam's CSCA has them.
+        pub(crate) fn spki(&self, explicit: bool) -> Vec<u8> {
+            let parameters = match self.kind {
+                SignerKind::EcdsaBrainpoolP512r1 if explicit => super::explicit_parameters(&super::BP512_DOMAIN, false),
+                SignerKind::EcdsaP384 => der::oid(&[1, 3, 132, 0, 34]),
+                SignerKind::EcdsaP521 => der::oid(&[1, 3, 132, 0, 35]),
+                SignerKind::EcdsaBrainpoolP256r1 => der::oid(&[1, 3, 36, 3, 3, 2, 8, 1, 1, 7]),
+                SignerKind::EcdsaBrainpoolP384r1 => der::oid(&[1, 3, 36, 3, 3, 2, 8, 1, 1, 11]),
+                _ => der::oid(&[1, 3, 36, 3, 3, 2, 8, 1, 1, 13]),
+            };
+            der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &parameters]), &der::bits(&self.point)])
+        }
+    }
+
+}
+
+/// Explicit prime-field domain parameters (big-endian hex, RFC 5639 / SEC 2).
+pub(crate) struct ExplicitDomain {
+    p: &'static str,
+    a: &'static str,
+    b: &'static str,
+    gx: &'static str,
+    gy: &'static str,
+    n: &'static str,
+}
+
+/// brainpoolP512r1 (RFC 5639 §3.7), written out here — not taken from the
+/// curve code — so the verifier's matching is checked against the RFC.
+pub(crate) const BP512_DOMAIN: ExplicitDomain = ExplicitDomain {
+    p: "AADD9DB8DBE9C48B3FD4E6AE33C9FC07CB308DB3B3C9D20ED6639CCA703308717D4D9B009BC66842AECDA12AE6A380E62881FF2F2D82C68528AA6056583A48F3",
+    a: "7830A3318B603B89E2327145AC234CC594CBDD8D3DF91610A83441CAEA9863BC2DED5D5AA8253AA10A2EF1C98B9AC8B57F1117A72BF2C7B9E7C1AC4D77FC94CA",
+    b: "3DF91610A83441CAEA9863BC2DED5D5AA8253AA10A2EF1C98B9AC8B57F1117A72BF2C7B9E7C1AC4D77FC94CADC083E67984050B75EBAE5DD2809BD638016F723",
+    gx: "81AEE4BDD82ED9645A21322E9C4C6A9385ED9F70B5D916C1B43B62EEF4D0098EFF3B1F78E2D0D48D50D1687B93B97D5F7C6D5047406A5E688B352209BCB9F822",
+    gy: "7DDE385D566332ECC0EABFA9CF7822FDF209F70024A57B1AA000C55B881F8111B2DCDE494A5F485E5BCA4BD88A2763AED1CA2B2FA8F0540678CD1E0F3AD80892",
+    n: "AADD9DB8DBE9C48B3FD4E6AE33C9FC07CB308DB3B3C9D20ED6639CCA70330870553E5C414CA92619418661197FAC10471DB1D381085DDADDB58796829CA90069",
+};
+
+/// `SpecifiedECDomain` (RFC 3279 §2.3.5) of `d`; `tweak_b` flips the last bit
+/// of b, giving parameters that match no named curve (HOSTILE 27).
+pub(crate) fn explicit_parameters(d: &ExplicitDomain, tweak_b: bool) -> Vec<u8> {
+    const PRIME_FIELD: &[u64] = &[1, 2, 840, 10045, 1, 1];
+    let h = |s: &str| hex::decode(s).unwrap_or_default();
+    let mut b = h(d.b);
+    if tweak_b && let Some(last) = b.last_mut() {
+        *last ^= 1;
+    }
+    let g = [vec![0x04], h(d.gx), h(d.gy)].concat();
+    der::seq(&[
+        &der::int(1),
+        &der::seq(&[&der::oid(PRIME_FIELD), &der::uint(&h(d.p))]),
+        &der::seq(&[&der::octets(&h(d.a)), &der::octets(&b)]),
+        &der::octets(&g),
+        &der::uint(&h(d.n)),
+        &der::int(1),
+    ])
 }
 
 /// What the PKI for one document looks like.
@@ -299,6 +543,23 @@ pub(crate) struct PkiOptions {
     pub ds_extensions: bool,
     /// Whether an ECDSA DS key is given with explicit curve parameters.
     pub ds_explicit_parameters: bool,
+    /// Further variations (HOSTILE 25–27, master lists, CRLs).
+    pub extra: PkiExtra,
+}
+
+/// Variations of the PKI beyond [`PkiOptions`]' original ones.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PkiExtra {
+    /// The CSCA's EC key with explicit domain parameters (brainpoolP512r1 as
+    /// Vietnam's CSCA, or P-256).
+    pub csca_explicit_parameters: bool,
+    /// The DS's P-256 key with explicit parameters whose b matches no curve (HOSTILE 27).
+    pub ds_unknown_curve: bool,
+    /// The CSCA's common name (default "mrtdd demo CSCA (synthetic)"), e.g. to
+    /// make the DS issuer differ from a trusted CSCA (HOSTILE 26).
+    pub csca_common_name: Option<String>,
+    /// The CRL revokes the DS certificate (HOSTILE 25).
+    pub revoke_ds: bool,
 }
 
 /// A CSCA and a document signer, ready to sign an SOD.
@@ -315,6 +576,11 @@ pub(crate) struct Pki {
     pub ds_issuer: Vec<u8>,
     /// The DS certificate's serial number as an encoded `INTEGER`.
     pub ds_serial: Vec<u8>,
+    /// A CRL signed by the CSCA (RFC 5280 §5), revoking the DS if asked.
+    pub crl: Vec<u8>,
+    /// A CSCA master list holding the CSCA certificate (ICAO 9303-12 §8.2.2),
+    /// signed by a master list signer the CSCA issued.
+    pub master_list: Vec<u8>,
 }
 
 fn name(country: &str, organization: &str, common_name: &str) -> Vec<u8> {
@@ -409,7 +675,12 @@ fn certificate_signature_algorithm(kind: SignerKind) -> Vec<u8> {
                 ]),
             ])
         }
-        SignerKind::EcdsaP256 => der::seq(&[&der::oid(oids::ECDSA_SHA256)]),
+        SignerKind::EcdsaP256
+        | SignerKind::EcdsaP384
+        | SignerKind::EcdsaP521
+        | SignerKind::EcdsaBrainpoolP256r1
+        | SignerKind::EcdsaBrainpoolP384r1
+        | SignerKind::EcdsaBrainpoolP512r1 => der::seq(&[&der::oid(oids::ECDSA_SHA256)]),
     }
 }
 
@@ -418,8 +689,13 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
     let csca_key = cached_key(options.csca_kind, Role::Csca)?;
     let ds_key = cached_key(options.ds_kind, Role::DocumentSigner)?;
 
-    let csca_name = name(&options.country, &options.organization, "mrtdd demo CSCA (synthetic)");
-    let csca_spki = csca_key.spki();
+    let csca_cn = options.extra.csca_common_name.as_deref().unwrap_or("mrtdd demo CSCA (synthetic)");
+    let csca_name = name(&options.country, &options.organization, csca_cn);
+    let csca_spki = match csca_key {
+        SignerKey::EcOther(k) if options.extra.csca_explicit_parameters => k.spki(true),
+        SignerKey::Ec(k) if options.extra.csca_explicit_parameters => p256_spki_explicit(k.verifying_key()),
+        _ => csca_key.spki(),
+    };
     let csca_ski = key_identifier(&csca_spki);
     let csca_serial = serial_number()?;
     let csca_cert = certificate(
@@ -442,7 +718,13 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
 
     let ds_name = name(&options.country, &options.organization, "mrtdd demo Document Signer (synthetic)");
     let ds_spki = match ds_key {
+        SignerKey::Ec(k) if options.extra.ds_unknown_curve => {
+            let point = k.verifying_key().to_sec1_point(false);
+            let parameters = explicit_parameters(&P256_DOMAIN, true);
+            der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &parameters]), &der::bits(point.as_bytes())])
+        }
         SignerKey::Ec(k) if options.ds_explicit_parameters => p256_spki_explicit(k.verifying_key()),
+        SignerKey::EcOther(k) if options.ds_explicit_parameters => k.spki(true),
         _ => ds_key.spki(),
     };
     let ds_serial = serial_number()?;
@@ -467,7 +749,125 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
         csca_key,
         options.csca_kind,
     )?;
-    Ok(Pki { csca_cert, ds_cert, ds_key, ds_kind: options.ds_kind, ds_issuer: csca_name, ds_serial })
+    let crl = crl(&csca_name, &csca_ski, options.extra.revoke_ds.then_some(ds_serial.as_slice()), csca_key, options.csca_kind)?;
+    let master_list = master_list(&csca_cert, &csca_name, &csca_ski, csca_key, options, ds_key)?;
+    Ok(Pki { csca_cert, ds_cert, ds_key, ds_kind: options.ds_kind, ds_issuer: csca_name, ds_serial, crl, master_list })
+}
+
+/// NIST P-256 as [`ExplicitDomain`] (SEC 2 §2.4.2), for the no-curve variant.
+const P256_DOMAIN: ExplicitDomain = ExplicitDomain {
+    p: "FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF",
+    a: "FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFC",
+    b: "5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604B",
+    gx: "6B17D1F2E12C4247F8BCE6E563A440F277037D812DEB33A0F4A13945D898C296",
+    gy: "4FE342E2FE1A7F9B8EE7EB4A7C0F9E162BCE33576B315ECECBB6406837BF51F5",
+    n: "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551",
+};
+
+/// A CRL of the CSCA (RFC 5280 §5.1), listing `revoked` (an encoded INTEGER) if given:
+///
+/// ```text
+/// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue BIT STRING }
+/// TBSCertList ::= SEQUENCE { version v2, signature, issuer Name, thisUpdate, nextUpdate,
+///     revokedCertificates SEQUENCE OF SEQUENCE { userCertificate, revocationDate } OPTIONAL,
+///     crlExtensions [0] { authorityKeyIdentifier, cRLNumber } }
+/// ```
+fn crl(
+    issuer: &[u8],
+    issuer_ski: &[u8],
+    revoked: Option<&[u8]>,
+    key: SignerKey,
+    kind: SignerKind,
+) -> Result<Vec<u8>, BuildError> {
+    let algorithm = certificate_signature_algorithm(kind);
+    let mut parts = vec![
+        der::int(1),
+        algorithm.clone(),
+        issuer.to_vec(),
+        der::utc_time(Date::new(2024, 1, 1)),
+        der::utc_time(Date::new(2045, 1, 1)),
+    ];
+    if let Some(serial) = revoked {
+        parts.push(der::seq(&[&der::seq(&[serial, &der::utc_time(Date::new(2023, 1, 1))])]));
+    }
+    let extensions = der::seq(&[
+        &extension(oids::AUTHORITY_KEY_IDENTIFIER, false, &der::seq(&[&der::ctx_primitive(0, issuer_ski)])),
+        &extension(&[2, 5, 29, 20], false, &der::int(1)),
+    ]);
+    parts.push(der::ctx(0, &extensions));
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    let tbs = der::seq(&refs);
+    let (signed_algorithm, signature) = key.sign(kind, HashAlgorithm::Sha256, &tbs)?;
+    if signed_algorithm != algorithm {
+        return Err(BuildError::Signing("signature algorithm changed while signing"));
+    }
+    Ok(der::seq(&[&tbs, &algorithm, &der::bits(&signature)]))
+}
+
+/// A CSCA master list (ICAO 9303-12 §8.2.2) holding the CSCA certificate,
+/// signed by a master list signer whose certificate the CSCA issued (the
+/// signer reuses the DS key: a throw-away PKI):
+///
+/// ```text
+/// ContentInfo { id-signedData, [0] SignedData { version 3, { sha256 },
+///     { id-icao-cscaMasterList, [0] OCTET STRING CscaMasterList { version 0, certList { CSCA } } },
+///     certificates [0] { master list signer }, signerInfos { SignerInfo } } }
+/// ```
+fn master_list(
+    csca_cert: &[u8],
+    csca_name: &[u8],
+    csca_ski: &[u8],
+    csca_key: SignerKey,
+    options: &PkiOptions,
+    signer_key: SignerKey,
+) -> Result<Vec<u8>, BuildError> {
+    const CSCA_MASTER_LIST: &[u64] = &[2, 23, 136, 1, 1, 2];
+    let signer_spki = signer_key.spki();
+    let signer_serial = serial_number()?;
+    let signer_cert = certificate(
+        &CertificateRequest {
+            serial: &signer_serial,
+            issuer: csca_name,
+            subject: &name(&options.country, &options.organization, "mrtdd demo Master List Signer (synthetic)"),
+            validity: options.csca_validity,
+            spki: &signer_spki,
+            extensions: vec![
+                extension(oids::AUTHORITY_KEY_IDENTIFIER, false, &der::seq(&[&der::ctx_primitive(0, csca_ski)])),
+                extension(oids::KEY_USAGE, true, &der::named_bits(0x80)),
+            ],
+        },
+        csca_key,
+        options.csca_kind,
+    )?;
+    let e_content = der::seq(&[&der::int(0), &der::set_of(&[csca_cert])]);
+    let hash = HashAlgorithm::Sha256;
+    let attribute = |oid: &[u64], value: Vec<u8>| der::seq(&[&der::oid(oid), &der::set(&[&value])]);
+    let attributes = [
+        attribute(oids::CONTENT_TYPE, der::oid(CSCA_MASTER_LIST)),
+        attribute(oids::MESSAGE_DIGEST, der::octets(&hash.digest(&e_content))),
+    ];
+    let signed_attrs = der::set_of(&[&attributes[0], &attributes[1]]);
+    let (signature_algorithm, signature) = signer_key.sign(options.ds_kind, hash, &signed_attrs)?;
+    let mut signed_attrs_implicit = signed_attrs;
+    if let Some(tag) = signed_attrs_implicit.first_mut() {
+        *tag = 0xA0;
+    }
+    let signer_info = der::seq(&[
+        &der::int(1),
+        &der::seq(&[csca_name, &signer_serial]),
+        &hash.algorithm_identifier(),
+        &signed_attrs_implicit,
+        &signature_algorithm,
+        &der::octets(&signature),
+    ]);
+    let signed_data = der::seq(&[
+        &der::int(3),
+        &der::set_of(&[&hash.algorithm_identifier()]),
+        &der::seq(&[&der::oid(CSCA_MASTER_LIST), &der::ctx(0, &der::octets(&e_content))]),
+        &der::ctx(0, &signer_cert),
+        &der::set_of(&[&signer_info]),
+    ]);
+    Ok(der::seq(&[&der::oid(oids::SIGNED_DATA), &der::ctx(0, &signed_data)]))
 }
 
 /// How EF.SOD is to be made (including the deliberate defects of hostile documents).
@@ -485,6 +885,20 @@ pub(crate) struct SodOptions {
     pub corrupt_signature: bool,
     /// Make messageDigest differ from hash(eContent) (HOSTILE 21), with a valid signature.
     pub wrong_message_digest: bool,
+    /// Further variations.
+    pub extra: SodExtra,
+}
+
+/// Variations of EF.SOD beyond [`SodOptions`]' original ones.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SodExtra {
+    /// ECDSA signature as plain `r ‖ s` under `ecdsa-plain-SHAn` (BSI TR-03111).
+    pub plain_ecdsa: bool,
+    /// Replaces the digest AlgorithmIdentifier OID everywhere (LDSSecurityObject,
+    /// SignerInfo, SignedData), e.g. MD5 (HOSTILE 23); the values stay as computed.
+    pub digest_oid: Option<Vec<u64>>,
+    /// Replaces the SignerInfo's signatureAlgorithm OID (no parameters).
+    pub signature_oid: Option<Vec<u64>>,
 }
 
 /// Builds EF.SOD: `77 L ContentInfo` (ICAO 9303-10 §4.6.2.2).
@@ -502,10 +916,14 @@ pub(crate) struct SodOptions {
 /// The signature covers the DER `SET OF` encoding of the signed attributes (RFC 5652 §5.4).
 pub(crate) fn build_sod(pki: &Pki, options: &SodOptions) -> Result<Vec<u8>, BuildError> {
     let hash = options.hash;
+    let digest_algorithm = match &options.extra.digest_oid {
+        Some(oid) => der::seq(&[&der::oid(oid)]),
+        None => hash.algorithm_identifier(),
+    };
     let dg_hashes: Vec<Vec<u8>> =
         options.hashes.iter().map(|(n, h)| der::seq(&[&der::int(u64::from(*n)), &der::octets(h)])).collect();
     let dg_refs: Vec<&[u8]> = dg_hashes.iter().map(Vec::as_slice).collect();
-    let lds_security_object = der::seq(&[&der::int(0), &hash.algorithm_identifier(), &der::seq(&dg_refs)]);
+    let lds_security_object = der::seq(&[&der::int(0), &digest_algorithm, &der::seq(&dg_refs)]);
 
     let mut message_digest = hash.digest(&lds_security_object);
     if options.wrong_message_digest
@@ -523,7 +941,14 @@ pub(crate) fn build_sod(pki: &Pki, options: &SodOptions) -> Result<Vec<u8>, Buil
     }
     let attr_refs: Vec<&[u8]> = attributes.iter().map(Vec::as_slice).collect();
     let signed_attrs_set = der::set_of(&attr_refs);
-    let (signature_algorithm, mut signature) = pki.ds_key.sign(pki.ds_kind, hash, &signed_attrs_set)?;
+    let (mut signature_algorithm, mut signature) = if options.extra.plain_ecdsa {
+        pki.ds_key.sign_plain(pki.ds_kind, hash, &signed_attrs_set)?
+    } else {
+        pki.ds_key.sign(pki.ds_kind, hash, &signed_attrs_set)?
+    };
+    if let Some(oid) = &options.extra.signature_oid {
+        signature_algorithm = der::seq(&[&der::oid(oid)]);
+    }
     if options.corrupt_signature
         && let Some(b) = signature.last_mut()
     {
@@ -538,13 +963,13 @@ pub(crate) fn build_sod(pki: &Pki, options: &SodOptions) -> Result<Vec<u8>, Buil
     let signer_info = der::seq(&[
         &der::int(1),
         &der::seq(&[&pki.ds_issuer, &pki.ds_serial]),
-        &hash.algorithm_identifier(),
+        &digest_algorithm,
         &signed_attrs_implicit,
         &signature_algorithm,
         &der::octets(&signature),
     ]);
     let encap = der::seq(&[&der::oid(oids::LDS_SECURITY_OBJECT), &der::ctx(0, &der::octets(&lds_security_object))]);
-    let mut signed_data_parts = vec![der::int(3), der::set_of(&[&hash.algorithm_identifier()]), encap];
+    let mut signed_data_parts = vec![der::int(3), der::set_of(&[&digest_algorithm]), encap];
     if options.include_certificate {
         signed_data_parts.push(der::ctx(0, &pki.ds_cert));
     }
@@ -622,6 +1047,7 @@ pub(crate) mod tests {
             ds_validity: (Date::new(2021, 1, 1), Date::new(2036, 1, 1)),
             ds_extensions: true,
             ds_explicit_parameters: false,
+            extra: PkiExtra::default(),
         }
     }
 

@@ -12,6 +12,9 @@ pub enum ServiceError {
     /// The request is malformed (names the field, never echoes its value).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The request body is larger than `max_request_bytes`.
+    #[error("the request body is too large")]
+    PayloadTooLarge,
     /// No reader of that name, or no reader at all.
     #[error("{0}")]
     ReaderNotFound(String),
@@ -43,6 +46,7 @@ impl ServiceError {
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::BadRequest(_) => ErrorCode::BadRequest,
+            Self::PayloadTooLarge => ErrorCode::PayloadTooLarge,
             Self::ReaderNotFound(_) => ErrorCode::ReaderNotFound,
             Self::NoCard => ErrorCode::NoCard,
             Self::Busy => ErrorCode::Busy,
@@ -58,6 +62,7 @@ impl ServiceError {
     pub fn message(&self) -> String {
         match self {
             Self::BadRequest(m) => format!("bad request: {m}"),
+            Self::PayloadTooLarge => "the request body is too large (max_request_bytes)".into(),
             Self::ReaderNotFound(m) => format!("{m} (GET /v1/readers lists the readers)"),
             Self::NoCard => "no card on the reader: place the document on it (or set wait_for_card_ms)".into(),
             Self::Busy => "another read is running on this reader: wait for it to finish".into(),

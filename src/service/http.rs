@@ -135,6 +135,9 @@ async fn read(
     body: Result<Json<api::ReadRequest>, JsonRejection>,
 ) -> Result<Json<api::ReadResponse>, ApiError> {
     let Json(request) = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError(ServiceError::PayloadTooLarge);
+        }
         let is_json = headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())

@@ -189,6 +189,7 @@ impl Reads {
                 max_file_size: self.config.max_file_size,
                 extended_length: self.config.extended_length,
             },
+            ..ReadOptions::default()
         };
         let read_timeout = Duration::from_millis(self.config.read_timeout_ms);
         let started = Instant::now();
