@@ -8,8 +8,6 @@
 //! - [`pcsc`]: the PC/SC adapter, the only code that uses the `pcsc` crate.
 //! - [`trust`]: the trust store — CSCA certificates, master lists and CRLs
 //!   read from a directory (file I/O) into [`protocol::verify::TrustAnchors`].
-//! - [`trust`]: the trust store — CSCA certificates, master lists and CRLs
-//!   read from a directory (file I/O) into [`protocol::verify::TrustAnchors`].
 //! - [`chip`]: the software eMRTD chip (feature `software-chip`), behind the
 //!   same `Transceive` trait, for tests and `mrtdd --simulate`.
 #![forbid(unsafe_code)]
@@ -20,6 +18,5 @@ pub mod api;
 pub mod chip;
 pub mod pcsc;
 pub mod protocol;
-pub mod trust;
-pub mod trust;
 pub mod service;
+pub mod trust;
