@@ -480,7 +480,6 @@ pub(crate) mod other_ec {
             der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &parameters]), &der::bits(&self.point)])
         }
     }
-
 }
 
 /// Explicit prime-field domain parameters (big-endian hex, RFC 5639 / SEC 2).
@@ -749,7 +748,13 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
         csca_key,
         options.csca_kind,
     )?;
-    let crl = crl(&csca_name, &csca_ski, options.extra.revoke_ds.then_some(ds_serial.as_slice()), csca_key, options.csca_kind)?;
+    let crl = crl(
+        &csca_name,
+        &csca_ski,
+        options.extra.revoke_ds.then_some(ds_serial.as_slice()),
+        csca_key,
+        options.csca_kind,
+    )?;
     let master_list = master_list(&csca_cert, &csca_name, &csca_ski, csca_key, options, ds_key)?;
     Ok(Pki { csca_cert, ds_cert, ds_key, ds_kind: options.ds_kind, ds_issuer: csca_name, ds_serial, crl, master_list })
 }

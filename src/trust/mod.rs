@@ -186,7 +186,8 @@ impl TrustStore {
 
     /// Loads every file of `dir` (see the [module docs](self)).
     pub fn load(dir: &Path) -> Result<(TrustStore, LoadReport), TrustError> {
-        let directory_error = |e: std::io::Error| TrustError::Directory { path: dir.to_path_buf(), reason: e.to_string() };
+        let directory_error =
+            |e: std::io::Error| TrustError::Directory { path: dir.to_path_buf(), reason: e.to_string() };
         let mut paths = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(directory_error)? {
             let entry = entry.map_err(directory_error)?;
@@ -332,7 +333,9 @@ fn load_master_list(bytes: &[u8], report: &mut FileReport, anchors: &mut TrustAn
             report.errors.push("master list signature does not verify: not loaded".into());
             return;
         }
-        MasterListSignature::Unverifiable(why) => report.errors.push(format!("master list signature not checked: {why}")),
+        MasterListSignature::Unverifiable(why) => {
+            report.errors.push(format!("master list signature not checked: {why}"))
+        }
         MasterListSignature::Verified => {}
     }
     if list.skipped > 0 {
@@ -353,7 +356,8 @@ mod tests {
         assert!(matches!(TrustStore::load(missing), Err(TrustError::Directory { .. })));
         let dir = std::env::temp_dir().join(format!("mrtdd-trust-unit-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("junk.pem"), b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n").unwrap();
+        std::fs::write(dir.join("junk.pem"), b"-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n")
+            .unwrap();
         std::fs::write(dir.join("binary.der"), [0xFFu8, 0xFE, 0x00, 0x80]).unwrap();
         std::fs::write(dir.join("notes.txt"), b"hello").unwrap();
         std::fs::write(dir.join(".hidden.pem"), b"x").unwrap();
