@@ -37,6 +37,9 @@ pub struct Config {
     pub shutdown_grace_ms: u64,
     /// `trust_store`: directory of CSCA certificates, master lists and CRLs.
     pub trust_store: Option<PathBuf>,
+    /// `strict_pki`: treat certificate profile defects (missing AKI or keyUsage,
+    /// issuing-state mismatch) as failures instead of warnings.
+    pub strict_pki: bool,
     /// `simulate`: serve the built-in software reader instead of PC/SC readers.
     pub simulate: bool,
     /// `log_level`: `error`, `warn`, `info`, `debug` or `trace` (or a tracing filter).
@@ -82,6 +85,7 @@ impl Default for Config {
             max_wait_for_card_ms: 300_000,
             shutdown_grace_ms: 5_000,
             trust_store: None,
+            strict_pki: false,
             simulate: false,
             log_level: "info".into(),
             extended_length: false,

@@ -4,7 +4,7 @@ use crate::api;
 use crate::protocol::lds::FileId;
 use crate::protocol::mrz;
 use crate::protocol::session::DocumentRead;
-use crate::protocol::verify::HashCheck;
+use crate::protocol::verify::{HashCheck, PassiveReport, assess};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use std::collections::BTreeMap;
@@ -68,10 +68,11 @@ pub fn files(read: &DocumentRead) -> BTreeMap<String, String> {
     read.files.iter().map(|(f, bytes)| (FileId::name(*f).to_owned(), BASE64.encode(bytes))).collect()
 }
 
-/// The verification block. Checks this build does not make are reported as
-/// not made (`not_checked`, `not_performed`) — never as passed — and then the
-/// status cannot be better than `undetermined`.
-pub fn verification(read: &DocumentRead) -> api::Verification {
+/// The verification block: hashes from the read, signature and chain from
+/// passive authentication, and the verdict of
+/// [`crate::protocol::verify::assess`]. Checks not made are reported as not
+/// made, never as passed.
+pub fn verification(read: &DocumentRead, passive: &PassiveReport) -> api::Verification {
     let mut warnings = Vec::new();
     for (file, _) in &read.parse_errors {
         warnings.push(format!("{}_does_not_parse", FileId::name(*file).to_lowercase().replace('.', "_")));
@@ -79,15 +80,14 @@ pub fn verification(read: &DocumentRead) -> api::Verification {
     for dg in &read.com_sod_mismatch {
         warnings.push(format!("ef_com_and_ef_sod_disagree_on_{}", dg.to_string().to_lowercase()));
     }
+    warnings.extend(passive.chain.warnings.iter().map(|w| w.as_str().to_owned()));
     let hashes = &read.hashes;
-    let failed = hashes.data_groups.values().any(|c| matches!(c, HashCheck::Invalid | HashCheck::NotInSod))
-        || !hashes.listed_but_not_read.is_empty()
-        || !read.com_sod_mismatch.is_empty();
+    let status = assess(hashes, &read.com_sod_mismatch, passive.signature, &passive.chain);
     api::Verification {
-        status: if failed { "failed" } else { "undetermined" }.into(),
+        status: status.as_str().into(),
         data_groups: hashes.data_groups.iter().map(|(dg, c)| (dg.to_string(), HashCheck::as_str(*c).into())).collect(),
-        sod_signature: "not_checked".into(),
-        certificate_chain: "not_checked".into(),
+        sod_signature: passive.signature.as_str().into(),
+        certificate_chain: passive.chain.result.as_str().into(),
         chip_authentication: "not_performed".into(),
         active_authentication: "not_performed".into(),
         missing_data_groups: hashes.listed_but_not_read.iter().map(|dg| dg.to_string()).collect(),
@@ -96,7 +96,13 @@ pub fn verification(read: &DocumentRead) -> api::Verification {
 }
 
 /// The whole response.
-pub fn response(read_id: &str, reader: &str, read: &DocumentRead, duration_ms: u64) -> api::ReadResponse {
+pub fn response(
+    read_id: &str,
+    reader: &str,
+    read: &DocumentRead,
+    passive: &PassiveReport,
+    duration_ms: u64,
+) -> api::ReadResponse {
     api::ReadResponse {
         read_id: read_id.into(),
         reader: reader.into(),
@@ -105,7 +111,7 @@ pub fn response(read_id: &str, reader: &str, read: &DocumentRead, duration_ms: u
         cccd: cccd(read),
         portrait: portrait(read),
         files: files(read),
-        verification: verification(read),
+        verification: verification(read, passive),
         stats: api::Stats { apdus: read.stats.apdus, bytes_read: read.stats.bytes_read, duration_ms },
     }
 }

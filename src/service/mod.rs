@@ -43,8 +43,9 @@ use std::time::{Duration, Instant};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
-/// The backend serving reads, and the PC/SC monitor to stop at shutdown (none when simulated).
-type Backends = (Arc<dyn Backend>, Option<Arc<pcsc_backend::PcscBackend>>);
+/// The backend serving reads, the PC/SC monitor to stop at shutdown (none when
+/// simulated), and the CSCA certificates the simulated documents chain to.
+type Backends = (Arc<dyn Backend>, Option<Arc<pcsc_backend::PcscBackend>>, Vec<Vec<u8>>);
 
 /// Startup failures, each naming what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -63,18 +64,21 @@ pub enum StartError {
 /// Runs the daemon until SIGTERM/SIGINT.
 pub async fn run(config: Config) -> Result<(), StartError> {
     let events = EventBus::new();
-    let (backend, monitor): Backends = if config.simulate {
+    let (backend, monitor, simulated_anchors): Backends = if config.simulate {
         simulated_backend()?
     } else {
         let b = pcsc_backend::PcscBackend::start(events.clone());
-        (b.clone(), Some(b))
+        (b.clone(), Some(b), Vec::new())
     };
     let reads = Arc::new(Reads::new(backend, events.clone(), config.clone()));
+    let anchors = load_trust(&config, &simulated_anchors)?;
+    let trust_count = anchors.csca_count();
+    reads.set_trust(anchors);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let state = Arc::new(AppState {
         reads: reads.clone(),
         events: events.clone(),
-        trust_anchors: AtomicUsize::new(0),
+        trust_anchors: AtomicUsize::new(trust_count),
         shutdown: shutdown_rx,
     });
     let app = http::router(state.clone(), config.max_request_bytes);
@@ -133,7 +137,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tokio::select! {
             _ = sigterm.recv() => { tracing::info!("SIGTERM: shutting down"); break; }
             _ = sigint.recv() => { tracing::info!("SIGINT: shutting down"); break; }
-            _ = sighup.recv() => { tracing::info!("SIGHUP: reloading the trust store"); }
+            _ = sighup.recv() => {
+                tracing::info!("SIGHUP: reloading the trust store");
+                match load_trust(&config, &simulated_anchors) {
+                    Ok(anchors) => {
+                        state.trust_anchors.store(anchors.csca_count(), std::sync::atomic::Ordering::Relaxed);
+                        reads.set_trust(anchors);
+                    }
+                    Err(e) => tracing::error!(error = %e, "trust store reload failed; keeping the previous one"),
+                }
+            }
         }
     }
 
@@ -173,12 +186,31 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 #[cfg(feature = "software-chip")]
 fn simulated_backend() -> Result<Backends, StartError> {
     let b = simulated::SimulatedBackend::new()?;
-    Ok((Arc::new(b), None))
+    let cscas = b.csca_certificates().to_vec();
+    Ok((Arc::new(b), None, cscas))
 }
 
 #[cfg(not(feature = "software-chip"))]
 fn simulated_backend() -> Result<Backends, StartError> {
     Err(StartError::Config("this build has no software reader (feature software-chip)".into()))
+}
+
+/// The trust anchors: the configured store (if any), plus — with `--simulate`
+/// — the demo CSCAs. Logs what was loaded (counts and file names, no personal data).
+fn load_trust(config: &Config, simulated: &[Vec<u8>]) -> Result<crate::protocol::verify::TrustAnchors, StartError> {
+    let mut anchors = crate::protocol::verify::TrustAnchors::new();
+    if let Some(dir) = &config.trust_store {
+        let (store, report) = crate::trust::TrustStore::load(dir).map_err(|e| StartError::Config(e.to_string()))?;
+        tracing::info!(dir = %dir.display(), cscas = report.cscas, crls = report.crls, problems = report.error_count(), "trust store loaded");
+        for file in report.files.iter().filter(|f| !f.errors.is_empty()) {
+            tracing::warn!(file = ?file, "trust store file with problems");
+        }
+        anchors.extend(store.anchors()).map_err(|e| StartError::Config(format!("trust store: {e}")))?;
+    }
+    for der in simulated {
+        anchors.add_certificate(der).map_err(|e| StartError::Config(format!("demo CSCA: {e}")))?;
+    }
+    Ok(anchors)
 }
 
 fn read_token(config: &Config) -> Result<Arc<String>, StartError> {

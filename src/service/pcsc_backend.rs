@@ -489,6 +489,14 @@ fn card_session(
             tracing::debug!(reader, read_ms, "card session ended");
             Ok(document)
         }
+        Ok(Err(CoreError::Transport(TransportError::ServiceUnavailable))) => {
+            tracing::debug!(reader, read_ms, "card session failed: pcscd went away");
+            Err(ServiceError::PcscUnavailable)
+        }
+        Ok(Err(e)) if transport_failure(&e) && pcscd_unreachable() => {
+            tracing::debug!(reader, read_ms, error = %e, "card session failed: pcscd went away");
+            Err(ServiceError::PcscUnavailable)
+        }
         Ok(Err(e)) => {
             tracing::debug!(reader, read_ms, error = %e, "card session failed");
             Err(ServiceError::Chip(e))
@@ -498,6 +506,21 @@ fn card_session(
             Err(service_error(reader, e))
         }
     }
+}
+
+/// A read failure that says "the link broke" without saying where: a
+/// transmit that failed with an unclassified code (`SCARD_F_COMM_ERROR`, ...)
+/// or returned no status word. Clear causes (card removed, reader gone,
+/// pcscd gone) are not in this set.
+fn transport_failure(e: &CoreError) -> bool {
+    matches!(e, CoreError::Transport(TransportError::Other(_) | TransportError::ShortResponse(_)))
+}
+
+/// True when pcscd does not accept a new context now: after an ambiguous
+/// transport failure this tells "pcscd stopped mid-read" (`pcsc_unavailable`)
+/// from "the card left" (`card_removed`). The probe's context is released at once.
+fn pcscd_unreachable() -> bool {
+    matches!(adapter::establish(), Err(PcscError::ServiceUnavailable { .. }))
 }
 
 impl Backend for PcscBackend {
@@ -520,7 +543,10 @@ impl Backend for PcscBackend {
     /// [`ServiceError::Timeout`] when `cancel` was set while waiting; a
     /// failure to begin the transaction as the matching transport error; the
     /// read's own error as [`ServiceError::Chip`] (a card removed mid-read is
-    /// `TransportError::CardRemoved` or `ShortResponse` from the adapter).
+    /// `TransportError::CardRemoved` or `ShortResponse` from the adapter),
+    /// except that pcscd stopping mid-read is [`ServiceError::PcscUnavailable`]
+    /// (the transmit said so, or an ambiguous transport failure came while
+    /// pcscd refuses new contexts).
     fn with_card(
         &self,
         reader: &str,

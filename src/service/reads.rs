@@ -11,6 +11,7 @@ use crate::api::{self, Event, ReadRequest};
 use crate::protocol::lds::{DataGroup, FileId};
 use crate::protocol::read::{ReadHooks, ReadLimits};
 use crate::protocol::session::{AccessKey, ReadOptions, read_document};
+use crate::protocol::verify::{ChainMode, TrustAnchors, verify_sod};
 use crate::service::backend::{Availability, Backend};
 use crate::service::config::Config;
 use crate::service::convert;
@@ -18,7 +19,7 @@ use crate::service::error::ServiceError;
 use crate::service::events::EventBus;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
@@ -42,6 +43,8 @@ pub struct Reads {
     cancels: Mutex<Vec<Arc<AtomicBool>>>,
     /// Source of read ids.
     next_id: AtomicU64,
+    /// The trust anchors of passive authentication, replaced on SIGHUP.
+    trust: RwLock<Arc<TrustAnchors>>,
 }
 
 /// Marks a reader busy for as long as it lives.
@@ -93,7 +96,18 @@ impl Reads {
             shutting_down: AtomicBool::new(false),
             cancels: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
+            trust: RwLock::new(Arc::new(TrustAnchors::new())),
         }
+    }
+
+    /// Replaces the trust anchors (start-up and SIGHUP); reads in progress keep the old set.
+    pub fn set_trust(&self, anchors: TrustAnchors) {
+        *self.trust.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(anchors);
+    }
+
+    /// The current trust anchors.
+    pub fn trust(&self) -> Arc<TrustAnchors> {
+        self.trust.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The backend.
@@ -192,6 +206,8 @@ impl Reads {
             ..ReadOptions::default()
         };
         let read_timeout = Duration::from_millis(self.config.read_timeout_ms);
+        let trust = self.trust();
+        let mode = if self.config.strict_pki { ChainMode::Strict } else { ChainMode::Lenient };
         let started = Instant::now();
         let task = tokio::task::spawn_blocking(move || {
             let mut hooks = Hooks {
@@ -204,8 +220,17 @@ impl Reads {
             let result =
                 this.backend.with_card(&rdr, wait, &cancel2, &mut |t| read_document(t, &key, &options, &mut hooks));
             let elapsed = started.elapsed();
-            // The response is built here, on the read's thread; the DocumentRead is zeroized when it drops.
-            result.map(|doc| convert::response(&rid, &rdr, &doc, elapsed.as_millis().try_into().unwrap_or(u64::MAX)))
+            // Passive authentication (signature and chain), then the response, built here on the
+            // read's thread; the DocumentRead is zeroized when it drops.
+            result.map(|doc| {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+                    .unwrap_or(0);
+                let issuing_state = doc.dg1.as_ref().map(|d| d.mrz.issuing_state.as_str());
+                let passive = verify_sod(&doc.sod, &trust, now, issuing_state, mode);
+                convert::response(&rid, &rdr, &doc, &passive, elapsed.as_millis().try_into().unwrap_or(u64::MAX))
+            })
         });
         let outcome = match task.await {
             Ok(r) => r,
