@@ -470,6 +470,7 @@ pub(crate) mod other_ec {
         /// Vietnam's CSCA has them.
         pub(crate) fn spki(&self, explicit: bool) -> Vec<u8> {
             let parameters = match self.kind {
+                SignerKind::EcdsaBrainpoolP256r1 if explicit => super::explicit_parameters(&super::BP256_DOMAIN, false),
                 SignerKind::EcdsaBrainpoolP512r1 if explicit => super::explicit_parameters(&super::BP512_DOMAIN, false),
                 SignerKind::EcdsaP384 => der::oid(&[1, 3, 132, 0, 34]),
                 SignerKind::EcdsaP521 => der::oid(&[1, 3, 132, 0, 35]),
@@ -501,6 +502,16 @@ pub(crate) const BP512_DOMAIN: ExplicitDomain = ExplicitDomain {
     gx: "81AEE4BDD82ED9645A21322E9C4C6A9385ED9F70B5D916C1B43B62EEF4D0098EFF3B1F78E2D0D48D50D1687B93B97D5F7C6D5047406A5E688B352209BCB9F822",
     gy: "7DDE385D566332ECC0EABFA9CF7822FDF209F70024A57B1AA000C55B881F8111B2DCDE494A5F485E5BCA4BD88A2763AED1CA2B2FA8F0540678CD1E0F3AD80892",
     n: "AADD9DB8DBE9C48B3FD4E6AE33C9FC07CB308DB3B3C9D20ED6639CCA70330870553E5C414CA92619418661197FAC10471DB1D381085DDADDB58796829CA90069",
+};
+
+/// brainpoolP256r1 (RFC 5639 §3.4).
+pub(crate) const BP256_DOMAIN: ExplicitDomain = ExplicitDomain {
+    p: "A9FB57DBA1EEA9BC3E660A909D838D726E3BF623D52620282013481D1F6E5377",
+    a: "7D5A0975FC2C3057EEF67530417AFFE7FB8055C126DC5C6CE94A4B44F330B5D9",
+    b: "26DC5C6CE94A4B44F330B5D9BBD77CBF958416295CF7E1CE6BCCDC18FF8C07B6",
+    gx: "8BD2AEB9CB7E57CB2C4B482FFC81B7AFB9DE27E1E3BD23C23A4453BD9ACE3262",
+    gy: "547EF835C3DAC4FD97F8461A14611DC9C27745132DED8E545C1D54C72F046997",
+    n: "A9FB57DBA1EEA9BC3E660A909D838D718C397AA3B561A6F7901E0E82974856A7",
 };
 
 /// `SpecifiedECDomain` (RFC 3279 §2.3.5) of `d`; `tweak_b` flips the last bit
@@ -540,7 +551,8 @@ pub(crate) struct PkiOptions {
     pub ds_validity: (Date, Date),
     /// Whether the DS certificate carries its extensions (keyUsage, AKI, SKI).
     pub ds_extensions: bool,
-    /// Whether an ECDSA DS key is given with explicit curve parameters.
+    /// Whether an ECDSA DS key is given with explicit curve parameters (P-256,
+    /// brainpoolP256r1 and brainpoolP512r1; the other curves stay named).
     pub ds_explicit_parameters: bool,
     /// Further variations (HOSTILE 25–27, master lists, CRLs).
     pub extra: PkiExtra,
