@@ -21,6 +21,15 @@
 //! - A listed hash whose length differs from the algorithm's output is
 //!   [`HashCheck::Invalid`].
 //! - If the same data group is passed twice, any mismatch makes it invalid.
+//!
+//! # The rest of passive authentication (docs/pki.md)
+//! - [`signature`]: the SOD signature (ICAO 9303-11 §5.1 step 2; RFC 5652
+//!   §5.4) — RSA PKCS#1 v1.5 and PSS, ECDSA on the six ICAO curves, explicit
+//!   EC parameters mapped to named curves;
+//! - [`chain`]: the CSCA → document signer path, CRLs and profile checks
+//!   against [`TrustAnchors`] (step 1);
+//! - [`master_list`]: CSCA master lists and their own signatures;
+//! - [`assess`]: the overall [`Status`] and [`verify_sod`], which the session calls.
 
 pub mod assess;
 pub mod chain;
