@@ -501,3 +501,73 @@ fn trust_store_with_and_without_the_right_csca() {
     assert!(o.passive.chain.csca_subject.as_deref().unwrap().contains("mrtdd demo CSCA"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Hostile bytes never panic: a real master list, DS certificate, CRL and SOD
+/// with bytes flipped, truncated or extended go through every parser and check.
+mod no_panic {
+    use super::*;
+    use mrtdd::protocol::verify::{chain, master_list};
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn material() -> &'static [Vec<u8>; 5] {
+        static M: OnceLock<[Vec<u8>; 5]> = OnceLock::new();
+        M.get_or_init(|| {
+            let doc = DocumentBuilder::cccd_demo()
+                .csca_signer(SignerKind::EcdsaBrainpoolP512r1)
+                .csca_explicit_curve_parameters()
+                .revoked_ds()
+                .build()
+                .unwrap();
+            [
+                doc.master_list().to_vec(),
+                doc.document_signer_certificate().to_vec(),
+                doc.crl().to_vec(),
+                doc.file(FileId::Sod.fid()).unwrap().to_vec(),
+                doc.csca_certificate().to_vec(),
+            ]
+        })
+    }
+
+    fn mutate(bytes: &[u8], edits: &[(usize, u8)], cut: usize) -> Vec<u8> {
+        let mut out = bytes.to_vec();
+        for (at, x) in edits {
+            if !out.is_empty() {
+                let i = at % out.len();
+                out[i] ^= x;
+            }
+        }
+        out.truncate(out.len().saturating_sub(cut));
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn mutated_pki_objects(which in 0usize..5, edits in proptest::collection::vec((any::<usize>(), 1u8..), 1..4), cut in 0usize..3) {
+            let m = material();
+            let bytes = mutate(&m[which], &edits, cut);
+            let _ = master_list::parse(&bytes).map(|l| l.verify(&TrustAnchors::new()));
+            let _ = signature::parse_spki(&bytes);
+            let mut trust = TrustAnchors::new();
+            let _ = trust.add_certificate(&m[4]);
+            let _ = trust.add_certificate(&bytes);
+            let _ = trust.add_crl(&bytes);
+            let _ = trust.add_crl(&m[2]);
+            let _ = chain::check_chain(Some(&bytes), &trust, NOW, Some("VNM"), ChainMode::Strict);
+            let _ = chain::check_chain(Some(&m[1]), &trust, NOW, Some("D<<"), ChainMode::Lenient);
+            if let Ok(sod) = lds::sod::parse(&bytes) {
+                let _ = verify_sod(&sod, &trust, NOW, Some("VNM"), ChainMode::Lenient);
+            }
+        }
+
+        #[test]
+        fn random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
+            let _ = master_list::parse(&bytes);
+            let _ = signature::parse_spki(&bytes);
+            let _ = signature::curve_from_explicit_parameters(&bytes);
+            let _ = chain::check_chain(Some(&bytes), &TrustAnchors::new(), NOW, None, ChainMode::Strict);
+            let _ = chain::names_match(&bytes, &bytes[..bytes.len() / 2]);
+        }
+    }
+}
