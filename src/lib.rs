@@ -16,6 +16,7 @@
 pub mod api;
 #[cfg(feature = "software-chip")]
 pub mod chip;
+pub mod client;
 pub mod pcsc;
 pub mod protocol;
 pub mod service;
