@@ -200,7 +200,7 @@ fn hostile_22_signed_attributes_as_set() {
     let set = sod.signer_info.signed_attrs_der.clone().unwrap();
     assert_eq!(set[0], 0x31);
     let key = signature::parse_spki(
-        &x509_parser::parse_x509_certificate(doc.document_signer_certificate())
+        x509_parser::parse_x509_certificate(doc.document_signer_certificate())
             .unwrap()
             .1
             .tbs_certificate
