@@ -717,8 +717,9 @@ impl DocumentBuilder {
         self
     }
 
-    /// An ECDSA document signer key given with explicit P-256 domain parameters
-    /// instead of the named curve (HOSTILE 27; Vietnam's signers use explicit parameters).
+    /// An ECDSA document signer key given with explicit domain parameters
+    /// instead of the named curve — P-256, brainpoolP256r1 or brainpoolP512r1
+    /// (the other curves stay named) — HOSTILE 27; Vietnam's keys use explicit parameters.
     pub fn ds_explicit_curve_parameters(mut self) -> Self {
         self.ds_explicit_parameters = true;
         self

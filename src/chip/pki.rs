@@ -434,7 +434,7 @@ pub(crate) mod other_ec {
             {
                 *first &= 0x01;
             }
-            let Some(d) = NonZeroScalar::<C>::from_repr(repr.clone()).into_option() else {
+            let Some(d) = NonZeroScalar::<C>::from_repr(repr).into_option() else {
                 continue;
             };
             let point = (C::ProjectivePoint::generator() * *d).into();
