@@ -12,10 +12,12 @@
 //! - [`read`]: selecting the application and reading elementary files.
 //! - [`lds`]: parsers for EF.COM, the data groups and EF.SOD.
 //! - [`verify`]: checking data groups against the security object.
+//! - [`authenticity`]: Active and Chip Authentication — is the chip genuine, not a clone.
 //! - [`session`]: the whole read, from key to verified data groups.
 
 pub mod access;
 pub mod apdu;
+pub mod authenticity;
 pub mod cccd_qr;
 pub mod crypto;
 pub mod error;

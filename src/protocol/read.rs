@@ -293,6 +293,49 @@ impl SecureChip<'_> {
     }
 }
 
+impl<'a> SecureChip<'a> {
+    /// Runs a protocol that replaces the session keys — Chip Authentication
+    /// (ICAO 9303-11 §6.2) — under the current channel: `f` gets the
+    /// (counted) transport and the current channel and returns the channel
+    /// that replaces it. On error the current channel stays (it may be dead:
+    /// the caller decides whether to [`reauthenticate`](Self::reauthenticate)).
+    /// The current EF is forgotten either way.
+    pub fn rekey(
+        &mut self,
+        f: impl FnOnce(&mut dyn Transceive, &mut SecureChannel) -> Result<SecureChannel, Error>,
+    ) -> Result<(), Error> {
+        self.files.selected = None;
+        self.channel = f(&mut self.t, &mut self.channel)?;
+        Ok(())
+    }
+
+    /// Replaces the re-authentication procedure by `f(current)`, e.g. to run
+    /// Chip Authentication again after PACE or BAC when the session is lost.
+    pub fn wrap_reauthentication(&mut self, f: impl FnOnce(Box<Reauthenticate<'a>>) -> Box<Reauthenticate<'a>>) {
+        let unavailable: Box<Reauthenticate<'a>> =
+            Box::new(|_: &mut dyn Transceive| Err(Error::Unsupported("re-authentication unavailable")));
+        let current = core::mem::replace(&mut self.reauth, unavailable);
+        self.reauth = f(current);
+    }
+
+    /// Re-establishes the session now with the re-authentication procedure
+    /// (selecting the application again after PACE), counted as a re-authentication.
+    pub fn reauthenticate(&mut self) -> Result<(), Error> {
+        self.files.selected = None;
+        self.channel = (self.reauth)(&mut self.t)?;
+        self.reauthentications += 1;
+        if self.reselect {
+            self.select_application()?;
+        }
+        Ok(())
+    }
+
+    /// True when the application is selected again after a re-authentication (PACE, in the master file).
+    pub fn reselects_application(&self) -> bool {
+        self.reselect
+    }
+}
+
 impl Channel for SecureChip<'_> {
     /// Sends a command under secure messaging (with the `6Cxx` retry). An
     /// unprotected status from the chip comes back as a response with no data.

@@ -9,18 +9,39 @@
 //! 3. Read EF.COM and EF.SOD; the data groups to read are those the SOD
 //!    lists, cross-checked with EF.COM, less DG3/DG4 (Terminal
 //!    Authentication) unless asked for, and less any not requested.
-//! 4. Read each data group; a missing file (`6A82`) is recorded as absent,
+//! 4. DG14 first (when it is to be read), then Chip Authentication
+//!    (ICAO 9303-11 §6.2, [`authenticity::ca`]) with its key — DG14's hash
+//!    checked against EF.SOD before its key is trusted. When it passes, the
+//!    rest is read under the new session keys.
+//! 5. Read each other data group; a missing file (`6A82`) is recorded as absent,
 //!    a refused one (`6982`) as denied — neither fails the read.
-//! 5. Parse what was read; a data group that does not parse is recorded
+//! 6. Active Authentication (ICAO 9303-11 §6.1, [`authenticity::aa`]) last,
+//!    with the key of DG15 (when DG15 was read and its hash checks out).
+//! 7. Parse what was read; a data group that does not parse is recorded
 //!    with its error (its hash is still checked).
-//! 6. Hash every data group read and compare with the SOD.
+//! 8. Hash every data group read and compare with the SOD.
+//!
+//! Chip and Active Authentication never fail the read: their outcome is a
+//! [`ChipCheck`]. Only transport failures and cancellation during them end
+//! the read (HOSTILE 31: nothing is published from a card that left).
+//! They need DG14 / DG15, so they are [`ChipCheck::NotPerformed`] when the
+//! caller's `data_groups` leave those out (they hold keys, no personal data).
+//!
+//! Session keys after Chip Authentication: a lost session is re-established
+//! by PACE or BAC *and then Chip Authentication again*, so reading always
+//! continues under chip-authenticated keys; if that second Chip
+//! Authentication fails, `chip_authentication` becomes `failed` and the read
+//! continues under the PACE/BAC keys. When Chip Authentication fails the
+//! first time, the session is re-established with PACE/BAC alone (unless the
+//! chip merely refused the protocol under a still-working session).
 //!
 //! Keys and file buffers are zeroized when the read ends, successful or not.
 
 use crate::protocol::access::bac::bac;
 use crate::protocol::access::pace::{PaceParams, Password, pace};
 use crate::protocol::access::{OsRng, Rng};
-use crate::protocol::apdu::StatusWord;
+use crate::protocol::apdu::{CommandApdu, StatusWord};
+use crate::protocol::authenticity::{ChipCheck, aa, ca};
 use crate::protocol::cccd_qr::CccdQr;
 use crate::protocol::crypto::ec::Curve;
 use crate::protocol::error::{Error, Malformed};
@@ -28,9 +49,13 @@ use crate::protocol::lds::card_access::{self, CardAccess};
 use crate::protocol::lds::security_infos::{KeyAgreement, Mapping};
 use crate::protocol::lds::{self, DataGroup, FileId, com::EfCom, dg1::Dg1, dg2::Portrait, dg13::CccdData, sod::Sod};
 use crate::protocol::mrz::BacKey;
-use crate::protocol::read::{Channel, FileContent, PlainChip, ReadHooks, ReadLimits, SecureChip, Stats};
+use crate::protocol::read::{
+    Channel, EMRTD_AID, FileContent, PlainChip, ReadHooks, ReadLimits, Reauthenticate, SecureChip, Stats,
+};
 use crate::protocol::transceive::Transceive;
-use crate::protocol::verify::{self, HashReport};
+use crate::protocol::verify::{self, HashCheck, HashReport};
+use std::cell::Cell;
+use std::rc::Rc;
 use zeroize::Zeroizing;
 
 /// Upper bound on BAC attempts with keys guessed from a CCCD's QR code (one per expiry candidate).
@@ -96,13 +121,28 @@ pub struct Access {
 }
 
 /// What to read.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ReadOptions {
     /// The data groups to read; `None` = every one the chip lets us read
     /// (DG3 and DG4 only when named here, as they need Terminal Authentication).
     pub data_groups: Option<Vec<DataGroup>>,
     /// File-size and APDU limits.
     pub limits: ReadLimits,
+    /// Run Chip Authentication (ICAO 9303-11 §6.2) when DG14 offers it (default: yes).
+    pub chip_authentication: bool,
+    /// Run Active Authentication (ICAO 9303-11 §6.1) when DG15 is present (default: yes).
+    pub active_authentication: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            data_groups: None,
+            limits: ReadLimits::default(),
+            chip_authentication: true,
+            active_authentication: true,
+        }
+    }
 }
 
 /// Everything read from a document, parsed and hash-checked. Personal data is
@@ -140,6 +180,10 @@ pub struct DocumentRead {
     pub com_sod_mismatch: Vec<DataGroup>,
     /// Per-DG hash results.
     pub hashes: HashReport,
+    /// Chip Authentication (ICAO 9303-11 §6.2; API.md `verification.chip_authentication`).
+    pub chip_authentication: ChipCheck,
+    /// Active Authentication (ICAO 9303-11 §6.1; API.md `verification.active_authentication`).
+    pub active_authentication: ChipCheck,
     /// APDUs, bytes and re-authentications.
     pub stats: Stats,
 }
@@ -183,7 +227,7 @@ pub fn read_document_with_rng(
     });
     let pace_params = card_access.as_ref().and_then(choose_pace);
     let (mut chip, access) = open(plain, key, pace_params, rng)?;
-    let mut doc = read_files(&mut chip, access, options, hooks)?;
+    let mut doc = read_files(&mut chip, access, options, hooks, rng)?;
     if let Some(bytes) = card_access_bytes {
         doc.files.insert(0, (FileId::CardAccess, bytes));
     }
@@ -343,6 +387,7 @@ fn read_files(
     access: Access,
     options: &ReadOptions,
     hooks: &mut dyn ReadHooks,
+    rng: &mut dyn Rng,
 ) -> Result<DocumentRead, Error> {
     let limits = &options.limits;
     let mut files = Vec::new();
@@ -382,12 +427,53 @@ fn read_files(
 
     let mut absent = Vec::new();
     let mut denied = Vec::new();
-    for dg in wanted {
+    let mut read = |chip: &mut SecureChip<'_>, dg: DataGroup, files: &mut Vec<(FileId, Zeroizing<Vec<u8>>)>| {
         match chip.read_file(FileId::Dg(dg), limits, hooks)? {
             FileContent::Read(bytes) => files.push((FileId::Dg(dg), bytes)),
             FileContent::NotPresent => absent.push(FileId::Dg(dg)),
             FileContent::Denied(_) => denied.push(FileId::Dg(dg)),
         }
+        Ok::<(), Error>(())
+    };
+
+    // DG14 first: Chip Authentication uses its key, and the rest is read under the keys it gives.
+    let listed = |dg: DataGroup| in_sod.contains(&dg) || com.data_groups.contains(&dg);
+    let mut chip_authentication = if !options.chip_authentication {
+        ChipCheck::NotPerformed
+    } else {
+        precondition(listed(DataGroup::DG14), &wanted, DataGroup::DG14)
+    };
+    let ca_lost_later = Rc::new(Cell::new(false));
+    if wanted.contains(&DataGroup::DG14) {
+        read(chip, DataGroup::DG14, &mut files)?;
+        if options.chip_authentication {
+            chip_authentication = match file_of(&files, DataGroup::DG14) {
+                Some(bytes) => run_chip_authentication(chip, bytes, &sod, rng, &ca_lost_later)?,
+                None => ChipCheck::NotSupported,
+            };
+        }
+    }
+    for dg in wanted.iter().copied().filter(|dg| *dg != DataGroup::DG14) {
+        read(chip, dg, &mut files)?;
+    }
+
+    // Active Authentication last (ICAO 9303-11 §7.2 inspection order: after the data is read).
+    let mut active_authentication = if !options.active_authentication {
+        ChipCheck::NotPerformed
+    } else {
+        precondition(listed(DataGroup::DG15), &wanted, DataGroup::DG15)
+    };
+    if options.active_authentication
+        && let Some(dg15) = file_of(&files, DataGroup::DG15)
+    {
+        let dg14 = file_of(&files, DataGroup::DG14).and_then(|b| lds::dg14::parse(b).ok());
+        active_authentication = run_active_authentication(chip, dg15, dg14.as_ref(), &sod, rng)?;
+    } else if options.active_authentication && wanted.contains(&DataGroup::DG15) {
+        // Listed but not on the chip, or refused.
+        active_authentication = ChipCheck::NotSupported;
+    }
+    if ca_lost_later.get() && chip_authentication == ChipCheck::Passed {
+        chip_authentication = ChipCheck::Failed;
     }
 
     let mut hashes = verify::check_hashes(
@@ -416,6 +502,8 @@ fn read_files(
         hashes,
         sod,
         files: Vec::new(),
+        chip_authentication,
+        active_authentication,
         stats: chip.stats(),
     };
     for (file, bytes) in &files {
@@ -435,4 +523,169 @@ fn read_files(
     }
     doc.files = files;
     Ok(doc)
+}
+
+/// The outcome before a chip-authenticity protocol can run on data group
+/// `dg`: not supported when the chip lists no such file, not performed when
+/// the caller's `data_groups` leave it out (overwritten once it is read).
+fn precondition(listed: bool, wanted: &[DataGroup], dg: DataGroup) -> ChipCheck {
+    if !listed {
+        ChipCheck::NotSupported
+    } else if !wanted.contains(&dg) {
+        ChipCheck::NotPerformed
+    } else {
+        ChipCheck::NotSupported
+    }
+}
+
+/// The bytes of data group `dg`, if it was read.
+fn file_of(files: &[(FileId, Zeroizing<Vec<u8>>)], dg: DataGroup) -> Option<&[u8]> {
+    files.iter().find(|(f, _)| *f == FileId::Dg(dg)).map(|(_, b)| b.as_slice())
+}
+
+/// Whether DG14/DG15 may be trusted for a chip-authenticity protocol: its
+/// hash must match EF.SOD (a key from a tampered file proves nothing).
+fn authenticated(sod: &Sod, dg: DataGroup, bytes: &[u8]) -> Result<(), ChipCheck> {
+    match verify::check_hashes(sod, [(dg, bytes)]).data_groups.get(&dg) {
+        Some(HashCheck::Valid) => Ok(()),
+        Some(HashCheck::Undetermined) => {
+            tracing::info!(file = %dg, "cannot be checked against EF.SOD; chip authenticity not attempted");
+            Err(ChipCheck::NotPerformed)
+        }
+        _ => {
+            tracing::warn!(file = %dg, "does not match EF.SOD; its key proves nothing");
+            Err(ChipCheck::Failed)
+        }
+    }
+}
+
+/// True for errors that end the read whatever step they occur in.
+fn fatal(e: &Error) -> bool {
+    matches!(e, Error::Transport(_) | Error::Cancelled)
+}
+
+/// Chip Authentication with DG14's key (ICAO 9303-11 §6.2), replacing the
+/// session keys on success and making every later re-authentication redo it
+/// (a failure there sets `lost_later`; see the module documentation).
+fn run_chip_authentication(
+    chip: &mut SecureChip<'_>,
+    dg14_bytes: &[u8],
+    sod: &Sod,
+    rng: &mut dyn Rng,
+    lost_later: &Rc<Cell<bool>>,
+) -> Result<ChipCheck, Error> {
+    let dg14 = match lds::dg14::parse(dg14_bytes) {
+        Ok(dg14) => dg14,
+        Err(e) => {
+            tracing::warn!(error = %e, "DG14 does not parse; chip authentication failed");
+            return Ok(ChipCheck::Failed);
+        }
+    };
+    if let Err(check) = authenticated(sod, DataGroup::DG14, dg14_bytes) {
+        return Ok(check);
+    }
+    let params = match ca::choose(&dg14) {
+        Ok(params) => params,
+        Err(e) => {
+            tracing::info!(error = %e, "chip authentication not run");
+            return Ok(e.check());
+        }
+    };
+    match chip.rekey(|t, channel| ca::chip_authentication(t, channel, &params, rng)) {
+        Ok(()) => {
+            tracing::info!(protocol = %params.protocol, curve = %params.curve, "chip authentication passed");
+            let reselect = chip.reselects_application();
+            let lost_later = Rc::clone(lost_later);
+            chip.wrap_reauthentication(move |base| redo_chip_authentication(base, params, reselect, lost_later));
+            Ok(ChipCheck::Passed)
+        }
+        Err(e) if fatal(&e) => Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "chip authentication failed");
+            // A refusal under the old keys leaves the session usable; anything later has killed it.
+            if !matches!(e, Error::Status { .. }) {
+                chip.reauthenticate()?;
+            }
+            Ok(ChipCheck::Failed)
+        }
+    }
+}
+
+/// The re-authentication after Chip Authentication: PACE or BAC (`base`),
+/// SELECT of the application under it after PACE, then Chip Authentication
+/// again. If that fails, `lost_later` is set and the PACE/BAC session is used.
+fn redo_chip_authentication<'a>(
+    mut base: Box<Reauthenticate<'a>>,
+    params: ca::CaParams,
+    reselect: bool,
+    lost_later: Rc<Cell<bool>>,
+) -> Box<Reauthenticate<'a>> {
+    Box::new(move |t: &mut dyn Transceive| {
+        let mut channel = base(t)?;
+        if reselect {
+            let select = CommandApdu::new(0x00, 0xA4, 0x04, 0x0C).with_data(EMRTD_AID);
+            ca::protected(t, &mut channel, &select, "SELECT eMRTD application")?.ok("SELECT eMRTD application")?;
+        }
+        match ca::chip_authentication(t, &mut channel, &params, &mut OsRng) {
+            Ok(next) => Ok(next),
+            Err(e) if fatal(&e) => Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, "chip authentication failed after re-authentication");
+                lost_later.set(true);
+                if matches!(e, Error::Status { .. }) { Ok(channel) } else { base(t) }
+            }
+        }
+    })
+}
+
+/// Where a lost session during Active Authentication is recovered (an offset no file read reaches).
+const AA_RECOVERY_POINT: usize = usize::MAX;
+
+/// Active Authentication with DG15's key (ICAO 9303-11 §6.1), retried once
+/// after re-authentication when the session is lost during it.
+fn run_active_authentication(
+    chip: &mut SecureChip<'_>,
+    dg15_bytes: &[u8],
+    dg14: Option<&lds::dg14::Dg14>,
+    sod: &Sod,
+    rng: &mut dyn Rng,
+) -> Result<ChipCheck, Error> {
+    let dg15 = match lds::dg15::parse(dg15_bytes) {
+        Ok(dg15) => dg15,
+        Err(e) => {
+            tracing::warn!(error = %e, "DG15 does not parse; active authentication failed");
+            return Ok(ChipCheck::Failed);
+        }
+    };
+    if let Err(check) = authenticated(sod, DataGroup::DG15, dg15_bytes) {
+        return Ok(check);
+    }
+    let key = match aa::AaKey::from_dg15(&dg15, dg14) {
+        Ok(key) => key,
+        Err(e) => {
+            tracing::warn!(error = %e, "active authentication not run");
+            return Ok(e.check());
+        }
+    };
+    let cause = match aa::active_authentication(chip, &key, rng) {
+        Ok(check) => return Ok(check),
+        Err(e) if fatal(&e) => return Err(e),
+        Err(e) => e,
+    };
+    match chip.recover(FileId::Dg(DataGroup::DG15), AA_RECOVERY_POINT, cause) {
+        Ok(()) => {}
+        Err(e) if fatal(&e) => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "active authentication failed");
+            return Ok(ChipCheck::Failed);
+        }
+    }
+    match aa::active_authentication(chip, &key, rng) {
+        Ok(check) => Ok(check),
+        Err(e) if fatal(&e) => Err(e),
+        Err(e) => {
+            tracing::warn!(error = %e, "active authentication failed after re-authentication");
+            Ok(ChipCheck::Failed)
+        }
+    }
 }
