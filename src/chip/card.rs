@@ -10,17 +10,21 @@
 //! | `B1` | READ BINARY (odd) | P1-P2 `0000` current EF, `00 sfi`, or a FID; offset in DO'54'; data in DO'53' |
 //! | `84` | GET CHALLENGE | Le `08` |
 //! | `82` | EXTERNAL AUTHENTICATE | BAC mutual authentication |
-//! | `88` | INTERNAL AUTHENTICATE | Active Authentication with the DG15 key (ECDSA P-256, plain r‖s over SHA-256) |
+//! | `88` | INTERNAL AUTHENTICATE | Active Authentication with the DG15 key (ECDSA P-256, plain r‖s; or RSA ISO/IEC 9796-2), under SM |
 //! | `22` | MSE:Set AT | P1-P2 `C1 A4`: selects the PACE protocol, password and parameters ([`pace`](super::pace)) |
-//! | `86` | GENERAL AUTHENTICATE | the four PACE steps; CLA `10` (chained) for steps 1–3, `00` for step 4 |
+//! | `22` | MSE:Set AT / KAT | under SM, P1-P2 `41 A4` / `41 A6`: Chip Authentication ([`authenticity`](super::authenticity)) |
+//! | `86` | GENERAL AUTHENTICATE | the four PACE steps; CLA `10` (chained) for steps 1–3, `00` for step 4; under SM, Chip Authentication |
 //!
 //! A command with CLA `0C` is unwrapped by the secure-messaging session and its
 //! answer wrapped; a plain command while a session is up ends the session
 //! first (ICAO 9303-11 §9.8.6). Command chaining (CLA b5) is accepted for
 //! GENERAL AUTHENTICATE only (`6884` otherwise). BAC and PACE are done in
-//! plain: under secure messaging they answer `6985`. Anything else answers
+//! plain: under secure messaging they answer `6985`. Chip Authentication is
+//! done under secure messaging: its answer goes out under the old keys, then
+//! the session continues with the new ones. Anything else answers
 //! `6D00` / `6E00`.
 
+use super::authenticity::{self, CaOutcome, CaPending};
 use super::bac::{self, EXTERNAL_AUTHENTICATE_LEN, Outcome};
 use super::document::{Document, FID_CARD_ACCESS};
 use super::faults::{Fault, Faults, Fired, Injection, Site};
@@ -49,6 +53,10 @@ struct State {
     origin: Option<SessionOrigin>,
     /// The PACE run in progress.
     pace: Pace,
+    /// Chip Authentication between MSE:Set AT and GENERAL AUTHENTICATE.
+    ca: Option<CaPending>,
+    /// The current session's keys come from Chip Authentication.
+    chip_authenticated: bool,
 }
 
 /// How the chip's secure-messaging session was established.
@@ -150,6 +158,12 @@ impl SoftwareChip {
         self.state.sm.as_ref().and(self.state.origin)
     }
 
+    /// True while the secure-messaging session runs on keys from Chip
+    /// Authentication (ICAO 9303-11 §6.2) rather than from BAC or PACE.
+    pub fn chip_authenticated(&self) -> bool {
+        self.state.sm.is_some() && self.state.chip_authenticated
+    }
+
     /// How many PACE runs the chip started: GENERAL AUTHENTICATE step 1
     /// answered with an encrypted nonce (kept across [`reset`](Self::reset)).
     /// A terminal with a wrong CAN should stop after one.
@@ -209,16 +223,30 @@ impl SoftwareChip {
             return status(*sw).to_bytes();
         }
         // BAC and PACE are done in plain; protected, they are refused (wrapped).
-        let answer = if matches!(inner.ins, 0x82 | 0x22 | 0x86) {
-            status(StatusWord::CONDITIONS_NOT_SATISFIED)
-        } else {
-            self.execute(&inner)
+        // MSE and GENERAL AUTHENTICATE under secure messaging are Chip Authentication.
+        let mut next_session = None;
+        let answer = match inner.ins {
+            0x82 => status(StatusWord::CONDITIONS_NOT_SATISFIED),
+            0x22 | 0x86 => match self.chip_authentication(&inner) {
+                CaOutcome::Answer(answer) => answer,
+                CaOutcome::Established(answer, session) => {
+                    next_session = Some(session);
+                    answer
+                }
+            },
+            _ => self.execute(&inner),
         };
         let fired = self.faults.fire(Site::SmResponse, self.apdus);
-        match self.state.sm.as_mut() {
+        let out = match self.state.sm.as_mut() {
             Some(session) => session.wrap_response(&answer, inner.ins & 1 == 1, &fired),
             None => answer.to_bytes(),
+        };
+        // The answer went out under the old keys; the new ones start now, SSC = 0 (ICAO 9303-11 §6.2).
+        if let Some(session) = next_session {
+            self.state.sm = Some(session);
+            self.state.chip_authenticated = true;
         }
+        out
     }
 
     /// Executes a plain (or unwrapped) command.
@@ -401,6 +429,8 @@ impl SoftwareChip {
             GaOutcome::Established(answer, session, suite) => {
                 self.state.sm = Some(session);
                 self.state.origin = Some(SessionOrigin::Pace(suite));
+                self.state.chip_authenticated = false;
+                self.state.ca = None;
                 answer
             }
         }
@@ -438,30 +468,43 @@ impl SoftwareChip {
             Outcome::Established(answer, session) => {
                 self.state.sm = Some(session);
                 self.state.origin = Some(SessionOrigin::Bac);
+                self.state.chip_authenticated = false;
+                self.state.ca = None;
                 answer
             }
             Outcome::Refused(answer) => answer,
         }
     }
 
-    /// Active Authentication (ICAO 9303-11 §6.1) with the DG15 key: ECDSA over
-    /// SHA-256 of the 8-byte challenge, answered as plain r ‖ s (BSI TR-03111 §5.2.1).
+    /// Active Authentication (ICAO 9303-11 §6.1) with the chip's AA key over
+    /// the 8-byte challenge: ECDSA, plain r ‖ s (BSI TR-03111 §5.2.1), or RSA
+    /// with ISO/IEC 9796-2 scheme 1 ([`authenticity`](super::authenticity)).
     fn internal_authenticate(&mut self, cmd: &CommandApdu) -> ResponseApdu {
-        use p256::ecdsa::signature::Signer;
         if cmd.p1 != 0 || cmd.p2 != 0 {
             return status(StatusWord::INCORRECT_P1P2);
         }
-        let Some(key) = self.document.aa_signing_key() else {
+        if !self.document.chip_keys().has_active_authentication() {
             return status(StatusWord::INS_NOT_SUPPORTED);
-        };
+        }
         if self.state.sm.is_none() {
             return status(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
         }
         if cmd.data.len() != 8 {
             return status(StatusWord::WRONG_LENGTH);
         }
-        let signature: p256::ecdsa::Signature = key.sign(&cmd.data);
-        ResponseApdu { data: signature.to_bytes().to_vec(), sw: StatusWord::OK }
+        let fired = self.faults.fire(Site::InternalAuthenticate, self.apdus);
+        authenticity::internal_authenticate(self.document.chip_keys(), &cmd.data, &fired, &mut self.rng)
+    }
+
+    /// Chip Authentication under secure messaging (ICAO 9303-11 §6.2): MSE:Set
+    /// AT / Set KAT, then GENERAL AUTHENTICATE.
+    fn chip_authentication(&mut self, cmd: &CommandApdu) -> CaOutcome {
+        if cmd.ins == 0x22 {
+            let fired = self.faults.fire(Site::ChipAuthentication, self.apdus);
+            authenticity::mse(self.document.chip_keys(), cmd, &mut self.state.ca, &fired)
+        } else {
+            authenticity::general_authenticate(self.document.chip_keys(), cmd, &mut self.state.ca)
+        }
     }
 }
 

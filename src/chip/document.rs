@@ -15,6 +15,7 @@
 //! PACE protocols offered.
 
 use super::BuildError;
+use super::authenticity::{self, AuthenticitySpec, ChipKeys};
 use super::der::{self, Date, oids};
 use super::mrz::{MrzFields, check_digit};
 use super::pace::PaceSuite;
@@ -72,6 +73,8 @@ pub struct Document {
     select_mf_unsupported: bool,
     aa_key: Option<p256::ecdsa::SigningKey>,
     ca_key: Option<p256::ecdsa::SigningKey>,
+    /// The private keys the chip computes with (a cloned chip's differ from DG14/DG15).
+    chip_keys: ChipKeys,
     pace: Vec<PaceSuite>,
 }
 
@@ -187,8 +190,9 @@ impl Document {
         self.ca_key.as_ref().map(|k| *k.verifying_key())
     }
 
-    pub(crate) fn aa_signing_key(&self) -> Option<&p256::ecdsa::SigningKey> {
-        self.aa_key.as_ref()
+    /// The chip's Active and Chip Authentication private keys.
+    pub(crate) fn chip_keys(&self) -> &ChipKeys {
+        &self.chip_keys
     }
 }
 
@@ -485,26 +489,6 @@ fn dg13(fields: &[(u8, Dg13Value)]) -> Vec<u8> {
     tlv(0x6D, &inner)
 }
 
-/// DG14 (ICAO 9303-11 §9.2; BSI TR-03110-3 §A.1.1): `6E L SecurityInfos`.
-///
-/// ```text
-/// ChipAuthenticationPublicKeyInfo ::= SEQUENCE { protocol id-PK-ECDH, chipAuthenticationPublicKey SubjectPublicKeyInfo }
-/// ChipAuthenticationInfo ::= SEQUENCE { protocol id-CA-ECDH-AES-CBC-CMAC-128, version INTEGER (1) }
-/// ActiveAuthenticationInfo ::= SEQUENCE { protocol id-AA, version INTEGER (1), signatureAlgorithm ecdsa-plain-SHA256 }
-/// ```
-fn dg14(ca_key: Option<&p256::ecdsa::VerifyingKey>, aa: bool) -> Vec<u8> {
-    let mut infos = Vec::new();
-    if let Some(key) = ca_key {
-        infos.push(der::seq(&[&der::oid(oids::PK_ECDH), &pki::p256_spki(key)]));
-        infos.push(der::seq(&[&der::oid(oids::CA_ECDH_AES_CBC_CMAC_128), &der::int(1)]));
-    }
-    if aa {
-        infos.push(der::seq(&[&der::oid(oids::ICAO_AA), &der::int(1), &der::oid(oids::ECDSA_PLAIN_SHA256)]));
-    }
-    let refs: Vec<&[u8]> = infos.iter().map(Vec::as_slice).collect();
-    tlv(0x6E, &der::set_of(&refs))
-}
-
 /// EF.CardAccess (ICAO 9303-11 §9.2.1; BSI TR-03110-3 §A.1.2): `SecurityInfos`,
 /// a DER `SET OF SecurityInfo`, shaped like the CCCD's (CCCD.md):
 ///
@@ -524,11 +508,6 @@ fn ef_card_access(ta: bool, ca: bool, suites: &[PaceSuite]) -> Vec<u8> {
     infos.extend(suites.iter().map(|s| s.pace_info()));
     let refs: Vec<&[u8]> = infos.iter().map(Vec::as_slice).collect();
     der::set_of(&refs)
-}
-
-/// DG15 (ICAO 9303-11 §6.1): `6F L SubjectPublicKeyInfo` of the Active Authentication key.
-fn dg15(key: &p256::ecdsa::VerifyingKey) -> Vec<u8> {
-    tlv(0x6F, &pki::p256_spki(key))
 }
 
 /// Longest card access number the builder accepts (ICAO CANs have 6 digits).
@@ -571,6 +550,8 @@ pub struct DocumentBuilder {
     pki_extra: PkiExtra,
     sod_variant: SodExtra,
     certificate_country: Option<String>,
+    /// DG14/DG15 and the chip's keys (options in [`super::authenticity`]).
+    pub(super) authenticity: AuthenticitySpec,
 }
 
 impl fmt::Debug for DocumentBuilder {
@@ -608,6 +589,7 @@ impl DocumentBuilder {
             pki_extra: PkiExtra::default(),
             sod_variant: SodExtra::default(),
             certificate_country: None,
+            authenticity: AuthenticitySpec::default(),
         }
     }
 
@@ -881,12 +863,13 @@ impl DocumentBuilder {
         let mrz = Zeroizing::new(if p.td1 { p.fields.td1() } else { p.fields.td3() });
         let mrz_information = p.fields.mrz_information();
 
-        let aa_key = if p.data_groups.contains(&15) { Some(pki::new_p256_key()?) } else { None };
-        let ca_key = if p.data_groups.contains(&14) { Some(pki::new_p256_key()?) } else { None };
+        let data_groups = self.authenticity.data_groups(&p.data_groups);
+        let issued = authenticity::issue(&self.authenticity, data_groups.contains(&14), data_groups.contains(&15))?;
+        let (aa_key, ca_key) = (issued.aa_public.clone(), issued.ca_public.clone());
 
         // The data groups as issued.
         let mut dgs: Vec<(u8, Vec<u8>)> = Vec::new();
-        for &n in &p.data_groups {
+        for &n in &data_groups {
             let bytes = match n {
                 1 => dg1(&mrz),
                 2 => {
@@ -901,9 +884,8 @@ impl DocumentBuilder {
                 11 => tagged_fields(0x6B, &p.dg11),
                 12 => tagged_fields(0x6C, &p.dg12),
                 13 => dg13(&p.dg13),
-                14 => dg14(ca_key.as_ref().map(|k| k.verifying_key()), aa_key.is_some()),
-                15 => match &aa_key {
-                    Some(k) => dg15(k.verifying_key()),
+                14 | 15 => match if n == 14 { &issued.dg14 } else { &issued.dg15 } {
+                    Some(bytes) => bytes.clone(),
                     None => continue,
                 },
                 _ => continue,
@@ -1008,6 +990,7 @@ impl DocumentBuilder {
             select_mf_unsupported: self.select_mf_unsupported.unwrap_or(p.select_mf_unsupported),
             aa_key,
             ca_key,
+            chip_keys: issued.keys,
             pace,
         })
     }

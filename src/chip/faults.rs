@@ -1,4 +1,4 @@
-//! Fault injection: misbehaviour of real chips, on demand (HOSTILE.md cases 7–18, 31; PACE).
+//! Fault injection: misbehaviour of real chips, on demand (HOSTILE.md cases 7–18, 30, 31; PACE, AA, CA).
 //!
 //! A [`Fault`] says *what* goes wrong; a [`Trigger`] says *when*. Together they
 //! are an [`Injection`], added at construction ([`SoftwareChip::with_faults`])
@@ -100,6 +100,17 @@ pub enum Fault {
     /// CCCDs before a BAC fallback); PACE itself still works.
     CardAccessUnreadable,
 
+    // ---- Active and Chip Authentication (ICAO 9303-11 §6.1, §6.2) ----
+    /// INTERNAL AUTHENTICATE with an RSA key: the ISO/IEC 9796-2 trailer is
+    /// altered before signing (`BC` → `BD`, `xx CC` → `xx CD`) (HOSTILE 30).
+    AaWrongTrailer,
+    /// INTERNAL AUTHENTICATE answers with one bit of its signature flipped.
+    AaSignatureCorrupted,
+    /// INTERNAL AUTHENTICATE answers `6D00` though DG15 holds a key.
+    AaRefused,
+    /// MSE:Set AT / Set KAT for Chip Authentication answers `6A80`.
+    CaRefused,
+
     // ---- transport ----
     /// `Err(TransportError::CardRemoved)` for this APDU and every later one (HOSTILE 31).
     CardRemoved,
@@ -133,6 +144,10 @@ pub enum Site {
     PaceMutualAuthentication,
     /// SELECT of EF.CardAccess, or READ BINARY of it (by SFI or as the current file).
     CardAccess,
+    /// INTERNAL AUTHENTICATE (Active Authentication) with an 8-byte challenge under secure messaging.
+    InternalAuthenticate,
+    /// MSE:Set AT / Set KAT for Chip Authentication under secure messaging.
+    ChipAuthentication,
 }
 
 impl Fault {
@@ -164,6 +179,8 @@ impl Fault {
             Self::PaceBadMappingPoint => Site::PaceMapping,
             Self::PaceTokenWrong => Site::PaceMutualAuthentication,
             Self::CardAccessUnreadable => Site::CardAccess,
+            Self::AaWrongTrailer | Self::AaSignatureCorrupted | Self::AaRefused => Site::InternalAuthenticate,
+            Self::CaRefused => Site::ChipAuthentication,
             Self::CardRemoved | Self::Timeout => Site::Transport,
         }
     }

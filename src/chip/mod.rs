@@ -10,6 +10,8 @@
 //! - `fs`: files, SELECT and READ BINARY (`B0`/`B1`).
 //! - `bac`, [`pace`], `sm`: the chip sides of BAC, PACE (ECDH Generic Mapping;
 //!   `ec` holds the curves) and secure messaging (3DES and AES).
+//! - [`authenticity`]: Active Authentication (ECDSA, RSA ISO/IEC 9796-2) and
+//!   Chip Authentication (ECDH, AES or 3DES), their DG14/DG15, cloned chips.
 //! - `rng`: the chip's randomness, replaceable by a script ([`Randomness`]) so
 //!   tests can replay the ICAO worked examples.
 //! - [`vpcd`]: a bridge that plugs the chip into the `vpcd` virtual reader of
@@ -23,6 +25,7 @@
 //! wrong BAC key, DO'99' in every SM response, errors under SM protected,
 //! `6B00`/`6282` at the end of a file, odd-INS READ BINARY for files over 32 KB.
 
+pub mod authenticity;
 mod bac;
 pub mod card;
 pub(crate) mod der;
@@ -45,6 +48,7 @@ mod terminal;
 mod tests;
 pub mod vpcd;
 
+pub use authenticity::ActiveAuthentication;
 pub use card::{ATR, SessionOrigin, SoftwareChip};
 pub use der::Date;
 pub use document::{Document, DocumentBuilder, dg_fid, jpeg_dimensions};
