@@ -58,15 +58,43 @@ if pgrep -x pcscd >/dev/null; then
 fi
 
 PCSCD_PID=
+# The pcscd restart tests (tests/e2e_monitor.rs) stop this pcscd and start a
+# new one themselves. The PID file always names the pcscd running now: this
+# script writes it, and a test that replaces pcscd stops the PID it names
+# (after checking /proc/PID/comm is pcscd), starts `$MRTDD_PCSCD_BIN
+# --foreground` with its output appended to $MRTDD_PCSCD_LOG, and writes the
+# new PID back. Cleanup stops whichever pcscd the file names. Without
+# MRTDD_PCSCD_PIDFILE those tests skip: they never touch a pcscd they were
+# not handed.
+PCSCD_PIDFILE=$PWD/target/pcscd.pid
+
+# True while PID is a live (not zombie) pcscd.
+pcscd_alive() {
+    [[ -r /proc/$1/comm && $(</proc/"$1"/comm) == pcscd ]] || return 1
+    local stat
+    stat=$(</proc/"$1"/stat) || return 1
+    stat=${stat##*) }
+    [[ ${stat%% *} != Z ]]
+}
+
 cleanup() {
     local status=$?
     # The end-to-end tests stop each emulator they start by PID; one left
     # behind by a killed test run exits by itself when pcscd (vpcd) closes
     # its connection.
-    if [[ -n $PCSCD_PID ]] && kill -0 "$PCSCD_PID" 2>/dev/null; then
-        kill "$PCSCD_PID" 2>/dev/null || true
-        wait "$PCSCD_PID" 2>/dev/null || true
+    local pid=$PCSCD_PID
+    if [[ -s $PCSCD_PIDFILE ]]; then pid=$(<"$PCSCD_PIDFILE"); fi
+    if [[ -n $pid ]] && pcscd_alive "$pid"; then
+        kill "$pid" 2>/dev/null || true
+        if [[ $pid == "$PCSCD_PID" ]]; then
+            wait "$pid" 2>/dev/null || true
+        else
+            # Started by a test: not our child, so poll until it is gone.
+            for _ in $(seq 1 50); do pcscd_alive "$pid" || break; sleep 0.1; done
+        fi
     fi
+    if [[ -n $PCSCD_PID && $pid != "$PCSCD_PID" ]]; then wait "$PCSCD_PID" 2>/dev/null || true; fi
+    rm -f "$PCSCD_PIDFILE"
     exit "$status"
 }
 trap cleanup EXIT
@@ -80,6 +108,10 @@ log "starting pcscd (log: $PCSCD_LOG)"
 PCSCD=$(command -v pcscd || echo /usr/sbin/pcscd)
 "$PCSCD" --foreground >"$PCSCD_LOG" 2>&1 &
 PCSCD_PID=$!
+mkdir -p "$(dirname "$PCSCD_PIDFILE")"
+echo "$PCSCD_PID" >"$PCSCD_PIDFILE"
+export MRTDD_PCSCD_PIDFILE=$PCSCD_PIDFILE MRTDD_PCSCD_BIN=$PCSCD
+MRTDD_PCSCD_LOG=$(realpath -m "$PCSCD_LOG"); export MRTDD_PCSCD_LOG
 
 # Ready when vpcd listens on its port (hex in /proc/net/tcp, state 0A = LISTEN).
 for _ in $(seq 1 100); do

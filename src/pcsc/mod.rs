@@ -8,6 +8,10 @@
 //!   [`connect`]: the calls a session needs around a read.
 //! - [`PcscError`]: failures grouped by cause; the single classification of
 //!   PC/SC return codes, and their mapping to [`TransportError`].
+//! - [`Watcher`] (module `watch`): a reader monitor's blocking
+//!   `SCardGetStatusChange` over every reader and the PnP pseudo-reader,
+//!   ended from another thread by its [`Canceller`]. [`disconnect`] ends a
+//!   card session.
 //!
 //! # Errors
 //! Every PC/SC return code is classified once, by cause:
@@ -47,9 +51,11 @@
 
 mod error;
 mod transport;
+mod watch;
 
 pub use error::PcscError;
 pub use transport::{PcscTransport, RECEIVE_BUFFER_SIZE};
+pub use watch::{Canceller, ReaderStatus, WATCH_ATTEMPTS, Wake, Watcher};
 
 /// The PC/SC handles the functions here take and return, re-exported so that
 /// callers need not name the `pcsc` crate: a context with pcscd
@@ -201,6 +207,18 @@ pub fn with_transaction<T>(card: &mut pcsc::Card, f: impl FnOnce(&mut PcscTransp
         tracing::debug!(code = ?code, "SCardEndTransaction failed");
     }
     Ok(result)
+}
+
+/// Ends a card session: `SCardDisconnect` with `SCARD_RESET_CARD`, so the
+/// chip loses its selected application and secure-messaging keys and no
+/// later client can ride on the session. A failure (the card or pcscd already
+/// gone) is logged, not returned: the handle is released either way.
+pub fn disconnect(card: pcsc::Card) {
+    if let Err((card, code)) = card.disconnect(pcsc::Disposition::ResetCard) {
+        tracing::debug!(code = ?code, "SCardDisconnect failed");
+        // Dropping it disconnects (again with SCARD_RESET_CARD) and releases the handle.
+        drop(card);
+    }
 }
 
 /// Classifies a failed call and logs its code (never data).

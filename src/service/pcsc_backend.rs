@@ -60,6 +60,10 @@ pub const STATUS_WAIT_LIMIT: Duration = Duration::from_secs(30);
 /// Longest single wait for a card in [`Backend::with_card`]: the caller's
 /// cancel flag is checked at least this often.
 pub const CARD_WAIT_SLICE: Duration = Duration::from_millis(100);
+/// Longest wait for a card [`Backend::with_card`] accepts (longer waits are
+/// cut to it). Only a guard against `Instant` overflow: the service caps
+/// waits far lower (`max_wait_for_card_ms`).
+pub const MAX_CARD_WAIT: Duration = Duration::from_secs(24 * 60 * 60);
 /// How long [`PcscBackend::start`] waits for the monitor's first look at
 /// pcscd, so that [`Backend::readers`] and [`Backend::availability`] are
 /// right from the start.
@@ -180,7 +184,10 @@ impl Shared {
             match event {
                 Event::ReaderAdded { reader } => tracing::info!(reader, "reader attached"),
                 Event::ReaderRemoved { reader } => tracing::info!(reader, "reader detached"),
-                Event::CardInserted { reader, atr } => tracing::info!(reader, atr, "card placed"),
+                Event::CardInserted { reader, atr } => {
+                    tracing::info!(reader, "card placed");
+                    tracing::debug!(reader, atr, "ATR of the card placed");
+                }
                 Event::CardRemoved { reader } => tracing::info!(reader, "card removed"),
                 _ => {}
             }
@@ -463,7 +470,7 @@ fn card_session(
     read: &mut dyn FnMut(&mut dyn Transceive) -> Result<DocumentRead, CoreError>,
 ) -> Result<DocumentRead, ServiceError> {
     let started = Instant::now();
-    let deadline = started + wait;
+    let deadline = started + wait.min(MAX_CARD_WAIT);
     let ctx = adapter::establish().map_err(|e| match e {
         PcscError::ServiceUnavailable { .. } => ServiceError::PcscUnavailable,
         other => ServiceError::Internal(other.to_string()),
@@ -724,6 +731,18 @@ mod tests {
         );
         assert!(seen.is_empty());
         assert!(shared.readers.read().unwrap_or_else(PoisonError::into_inner).is_empty());
+    }
+
+    #[test]
+    fn an_endless_wait_does_not_overflow() {
+        // With or without pcscd: cancelled before any wait, or pcscd unavailable; never a panic.
+        let cancel = AtomicBool::new(true);
+        let mut never = |_: &mut dyn Transceive| -> Result<DocumentRead, CoreError> { Err(CoreError::Cancelled) };
+        let err = card_session("Virtual PCD 00 01", Duration::MAX, &cancel, &mut never).unwrap_err();
+        assert!(
+            matches!(err, ServiceError::PcscUnavailable | ServiceError::Timeout("cancelled while waiting for a card")),
+            "{err:?}"
+        );
     }
 
     #[test]
