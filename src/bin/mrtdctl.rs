@@ -510,6 +510,8 @@ struct ReadTracker {
     current: Option<String>,
     /// The bar (file name, bytes of the file, total).
     bar: ProgressBar,
+    /// The bar has its bar style (else the spinner's).
+    styled: bool,
 }
 
 impl ReadTracker {
@@ -526,7 +528,7 @@ impl ReadTracker {
     fn new(target: Option<String>, bar: ProgressBar, waiting: bool) -> Self {
         bar.set_style(Self::spinner_style());
         bar.set_message(if waiting { "waiting for a card..." } else { "starting the read..." });
-        Self { target, current: None, bar }
+        Self { target, current: None, bar, styled: false }
     }
 
     fn on_event(&mut self, event: &Event) {
@@ -534,9 +536,10 @@ impl ReadTracker {
             Event::ReadStarted { read_id, reader } if self.target.as_ref().is_none_or(|t| t == reader) => {
                 self.target = Some(reader.clone());
                 self.current = Some(read_id.clone());
+                self.styled = false;
                 self.bar.set_style(Self::spinner_style());
-                self.bar.set_message("opening the chip...");
                 self.bar.set_position(0);
+                self.bar.set_message("opening the chip...");
             }
             Event::CardInserted { reader, .. }
                 if self.current.is_none() && self.target.as_ref().is_none_or(|t| t == reader) =>
@@ -544,17 +547,26 @@ impl ReadTracker {
                 self.bar.set_message("card detected...");
             }
             Event::ReadProgress { read_id, file, bytes, total } if self.current.as_ref() == Some(read_id) => {
-                if self.bar.length() != Some(*total as u64) || self.bar.message() != format::clean(file) {
-                    self.bar.set_style(Self::bar_style());
-                    self.bar.set_length(*total as u64);
-                    self.bar.set_message(format::clean(file));
+                // Position and length together, then the name: no frame shows one file's bytes against another's length.
+                let (bytes, total) = (*bytes as u64, *total as u64);
+                self.bar.update(|state| {
+                    state.set_len(total);
+                    state.set_pos(bytes);
+                });
+                let file = format::clean(file);
+                if self.bar.message() != file {
+                    self.bar.set_message(file);
                 }
-                self.bar.set_position(*bytes as u64);
+                if !self.styled {
+                    self.styled = true;
+                    self.bar.set_style(Self::bar_style());
+                }
             }
             Event::ReadFinished { read_id, .. } | Event::ReadFailed { read_id, .. }
                 if self.current.as_ref() == Some(read_id) =>
             {
                 self.current = None;
+                self.styled = false;
                 self.bar.set_style(Self::spinner_style());
                 self.bar.set_message("finishing...");
             }
@@ -612,11 +624,17 @@ fn now_utc() -> String {
     format::utc_timestamp(now.as_secs(), now.subsec_millis())
 }
 
-/// One event as a JSON line: `{"event": kind, "data": ...}` (data as received; text if it is not JSON).
+/// One event as a JSON line, `{"event":"<type>","data":<data>}`: the data as
+/// received when it is one line of JSON, re-encoded on one line when it is
+/// JSON over several lines, a JSON string when it is not JSON.
 fn event_json(raw: &SseEvent) -> String {
-    let data = serde_json::from_str::<serde_json::Value>(&raw.data)
-        .unwrap_or_else(|_| serde_json::Value::String(raw.data.clone()));
-    serde_json::json!({ "event": raw.event, "data": data }).to_string()
+    let kind = serde_json::Value::String(raw.event.clone());
+    let data = match serde_json::from_str::<serde_json::Value>(&raw.data) {
+        Ok(_) if !raw.data.contains(['\n', '\r']) => raw.data.trim().to_string(),
+        Ok(value) => value.to_string(),
+        Err(_) => serde_json::Value::String(raw.data.clone()).to_string(),
+    };
+    format!("{{\"event\":{kind},\"data\":{data}}}")
 }
 
 /// The bars of `watch`, one per running read.
@@ -654,9 +672,14 @@ impl Bars {
 
     fn progress(&mut self, read_id: &str, file: &str, bytes: usize, total: usize) {
         if let Some(bar) = self.bars.get(read_id) {
-            bar.set_message(format::clean(file));
-            bar.set_length(total as u64);
-            bar.set_position(bytes as u64);
+            bar.update(|state| {
+                state.set_len(total as u64);
+                state.set_pos(bytes as u64);
+            });
+            let file = format::clean(file);
+            if bar.message() != file {
+                bar.set_message(file);
+            }
         }
     }
 
@@ -952,9 +975,11 @@ mod tests {
     #[test]
     fn event_json_lines() {
         let raw = SseEvent { event: "read_finished".into(), data: r#"{"read_id":"r","status":"passed"}"#.into() };
-        assert_eq!(event_json(&raw), r#"{"data":{"read_id":"r","status":"passed"},"event":"read_finished"}"#);
+        assert_eq!(event_json(&raw), r#"{"event":"read_finished","data":{"read_id":"r","status":"passed"}}"#);
         let raw = SseEvent { event: "x".into(), data: "not json".into() };
-        assert_eq!(event_json(&raw), r#"{"data":"not json","event":"x"}"#);
+        assert_eq!(event_json(&raw), r#"{"event":"x","data":"not json"}"#);
+        let raw = SseEvent { event: "y".into(), data: "{\"a\":\n 1}".into() };
+        assert_eq!(event_json(&raw), r#"{"event":"y","data":{"a":1}}"#);
     }
 
     #[test]

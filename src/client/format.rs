@@ -15,6 +15,22 @@ pub fn clean(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { '\u{FFFD}' } else { c }).collect()
 }
 
+/// Sort key of a file or data group name: EF.* first, then DG1..DG16 by number, then the rest.
+fn file_order(name: &str) -> (u8, u32, String) {
+    match name.strip_prefix("DG").and_then(|n| n.parse::<u32>().ok()) {
+        Some(n) => (1, n, String::new()),
+        None if name.starts_with("EF.") => (0, 0, name.to_string()),
+        None => (2, 0, name.to_string()),
+    }
+}
+
+/// The entries of a map in [`file_order`].
+fn by_file(map: &std::collections::BTreeMap<String, String>) -> Vec<(&String, &String)> {
+    let mut entries: Vec<_> = map.iter().collect();
+    entries.sort_by_cached_key(|(name, _)| file_order(name));
+    entries
+}
+
 /// `-` for an absent or empty value, else the cleaned value.
 fn or_dash(value: Option<&str>) -> String {
     match value {
@@ -90,7 +106,8 @@ pub fn readers(r: &Readers) -> String {
 fn fields(out: &mut String, rows: &[(&str, String)]) {
     let w = rows.iter().map(|(label, _)| label.chars().count()).max().unwrap_or(0) + 1;
     for (label, value) in rows {
-        let label = format!("{label}:");
+        // An empty label continues the previous field (MRZ lines).
+        let label = if label.is_empty() { String::new() } else { format!("{label}:") };
         let _ = writeln!(out, "  {label:<w$} {value}");
     }
 }
@@ -150,7 +167,7 @@ fn cccd(out: &mut String, c: &Cccd) {
 fn verification(out: &mut String, v: &Verification) {
     let _ = writeln!(out, "Verification: {}", clean(&v.status.to_ascii_uppercase()));
     let groups: Vec<String> =
-        v.data_groups.iter().map(|(dg, verdict)| format!("{} {}", clean(dg), clean(verdict))).collect();
+        by_file(&v.data_groups).into_iter().map(|(dg, verdict)| format!("{} {}", clean(dg), clean(verdict))).collect();
     let mut rows = vec![
         ("Data group hashes", if groups.is_empty() { "-".into() } else { groups.join(", ") }),
         ("SOD signature", or_dash(Some(&v.sod_signature))),
@@ -219,7 +236,7 @@ pub fn read_response(r: &ReadResponse, portrait_saved: Option<&str>) -> String {
     verification(&mut out, &r.verification);
     out.push('\n');
     let files: Vec<String> =
-        r.files.iter().map(|(name, data)| format!("{} {}", clean(name), base64_len(data))).collect();
+        by_file(&r.files).into_iter().map(|(name, data)| format!("{} {}", clean(name), base64_len(data))).collect();
     let _ = writeln!(out, "Files: {}", if files.is_empty() { "-".into() } else { files.join(", ") });
     let _ =
         writeln!(out, "Stats: {} APDUs, {} bytes read, {} ms", r.stats.apdus, r.stats.bytes_read, r.stats.duration_ms);
@@ -340,8 +357,13 @@ mod tests {
         r.portrait =
             Some(Portrait { mime_type: "image/jpeg".into(), data: "AAECAwQ=".into(), width: 480, height: 640 });
         r.files.insert("DG1".into(), "AAAA".into());
+        r.files.insert("DG13".into(), "AA==".into());
+        r.files.insert("DG2".into(), "".into());
+        r.files.insert("EF.SOD".into(), "AAA=".into());
         r.verification.status = "passed".into();
         r.verification.data_groups.insert("DG1".into(), "valid".into());
+        r.verification.data_groups.insert("DG13".into(), "invalid".into());
+        r.verification.data_groups.insert("DG2".into(), "not_in_sod".into());
         r.verification.warnings.push("w1".into());
         r.stats = Stats { apdus: 97, bytes_read: 21034, duration_ms: 412 };
         let text = read_response(&r, Some("face.jpg"));
@@ -350,15 +372,15 @@ mod tests {
         assert!(text.contains("Reader: Sim\u{FFFD}[2J"), "escape removed: {text}");
         assert!(text.contains("Full name:"));
         assert!(text.contains("Nguyễn Văn An"));
-        assert!(text.contains("MRZ:"));
-        assert!(text.contains("L2\n"));
+        let pad = " ".repeat(24);
+        assert!(text.contains(&format!("  MRZ:                  L1\n{pad}L2\n{pad}L3\n")), "{text}");
         assert!(text.contains("Check digits failing: document_number"), "{text}");
         assert!(text.contains("Portrait (DG2): image/jpeg, 480x640, 5 bytes, saved to face.jpg"));
         assert!(text.contains("Verification: PASSED"));
         assert!(text.contains("Data group hashes:"));
-        assert!(text.contains("DG1 valid"));
+        assert!(text.contains("DG1 valid, DG2 not_in_sod, DG13 invalid\n"), "{text}");
         assert!(text.contains("    - w1"));
-        assert!(text.contains("Files: DG1 3"));
+        assert!(text.contains("Files: EF.SOD 2, DG1 3, DG2 0, DG13 1\n"), "{text}");
         assert!(text.contains("Stats: 97 APDUs, 21034 bytes read, 412 ms"));
     }
 
