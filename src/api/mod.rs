@@ -207,7 +207,7 @@ pub struct Verification {
     pub status: String,
     /// Per data group: `"valid"`, `"invalid"`, `"not_in_sod"` (and `"undetermined"` when the SOD's digest is unsupported).
     pub data_groups: BTreeMap<String, String>,
-    /// `"valid"`, `"invalid"`, `"unsupported_algorithm"` (or `"not_checked"` while no signature check ran).
+    /// `"valid"`, `"invalid"`, `"unsupported_algorithm"`, or `"undetermined"` (added: no document signer certificate anywhere).
     pub sod_signature: String,
     /// `"trusted"`, `"untrusted"`, `"unknown_issuer"`, `"expired"`.
     pub certificate_chain: String,
@@ -427,7 +427,7 @@ pub enum Event {
         /// The file's length.
         total: usize,
     },
-    /// A read ended with a result (sent only to its client).
+    /// A read ended with a result (the result itself goes only to its client; this event carries just the status).
     ReadFinished {
         /// The read.
         read_id: String,

@@ -1,16 +1,27 @@
 //! From the protocol core's [`DocumentRead`] to the API's [`ReadResponse`].
 
 use crate::api;
-use crate::protocol::lds::FileId;
+use crate::protocol::authenticity::ChipCheck;
+use crate::protocol::lds::{DataGroup, FileId};
 use crate::protocol::mrz;
 use crate::protocol::session::DocumentRead;
-use crate::protocol::verify::{HashCheck, PassiveReport, assess};
+use crate::protocol::verify::{HashCheck, PassiveReport, Status, assess};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use std::collections::BTreeMap;
 
+/// True when `dg`'s hash matched the SOD: only such data groups are published
+/// as parsed fields (HOSTILE 19: a group failing its hash is not published;
+/// its raw bytes stay in `files`, marked `invalid` in `verification`).
+fn verified(read: &DocumentRead, dg: DataGroup) -> bool {
+    read.hashes.data_groups.get(&dg).is_some_and(|c| *c == HashCheck::Valid)
+}
+
 /// The MRZ fields of DG1, with ISO dates where they resolve (`today` sets the century window).
 pub fn document(read: &DocumentRead, today: (i32, u32, u32)) -> Option<api::Document> {
+    if !verified(read, DataGroup::DG1) {
+        return None;
+    }
     let dg1 = read.dg1.as_ref()?;
     let m = &dg1.mrz;
     Some(api::Document {
@@ -31,6 +42,9 @@ pub fn document(read: &DocumentRead, today: (i32, u32, u32)) -> Option<api::Docu
 
 /// The Vietnamese DG13.
 pub fn cccd(read: &DocumentRead) -> Option<api::Cccd> {
+    if !verified(read, DataGroup::DG13) {
+        return None;
+    }
     let c = read.cccd.as_ref()?;
     Some(api::Cccd {
         id_number: c.id_number.clone(),
@@ -54,6 +68,9 @@ pub fn cccd(read: &DocumentRead) -> Option<api::Cccd> {
 
 /// The portrait, as stored.
 pub fn portrait(read: &DocumentRead) -> Option<api::Portrait> {
+    if !verified(read, DataGroup::DG2) {
+        return None;
+    }
     let p = read.portrait.as_ref()?;
     Some(api::Portrait {
         mime_type: p.image_type.mime_type().into(),
@@ -69,9 +86,9 @@ pub fn files(read: &DocumentRead) -> BTreeMap<String, String> {
 }
 
 /// The verification block: hashes from the read, signature and chain from
-/// passive authentication, and the verdict of
-/// [`crate::protocol::verify::assess`]. Checks not made are reported as not
-/// made, never as passed.
+/// passive authentication, Chip and Active Authentication from the read, and
+/// the verdict of [`crate::protocol::verify::assess`] (failed as well when CA
+/// or AA failed). Checks not made are reported as not made, never as passed.
 pub fn verification(read: &DocumentRead, passive: &PassiveReport) -> api::Verification {
     let mut warnings = Vec::new();
     for (file, _) in &read.parse_errors {
@@ -82,14 +99,19 @@ pub fn verification(read: &DocumentRead, passive: &PassiveReport) -> api::Verifi
     }
     warnings.extend(passive.chain.warnings.iter().map(|w| w.as_str().to_owned()));
     let hashes = &read.hashes;
-    let status = assess(hashes, &read.com_sod_mismatch, passive.signature, &passive.chain);
+    let mut status = assess(hashes, &read.com_sod_mismatch, passive.signature, &passive.chain);
+    // A chip that fails Chip or Active Authentication is a clone or a forgery,
+    // whatever its data says; not performed / not supported changes nothing.
+    if read.chip_authentication == ChipCheck::Failed || read.active_authentication == ChipCheck::Failed {
+        status = Status::Failed;
+    }
     api::Verification {
         status: status.as_str().into(),
         data_groups: hashes.data_groups.iter().map(|(dg, c)| (dg.to_string(), HashCheck::as_str(*c).into())).collect(),
         sod_signature: passive.signature.as_str().into(),
         certificate_chain: passive.chain.result.as_str().into(),
-        chip_authentication: "not_performed".into(),
-        active_authentication: "not_performed".into(),
+        chip_authentication: read.chip_authentication.as_str().into(),
+        active_authentication: read.active_authentication.as_str().into(),
         missing_data_groups: hashes.listed_but_not_read.iter().map(|dg| dg.to_string()).collect(),
         warnings,
     }

@@ -126,6 +126,18 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         });
     }
 
+    if config.simulate {
+        // The demo card's keys, for people trying the API (synthetic data; stdout, not the log).
+        println!("mrtdd --simulate: the demo CCCD is on {:?}", simulated_reader_name());
+        println!(
+            "  CAN 012345; MRZ IDVNM0950123455001095012345<<6 / 9503124M3503122VNM<<<<<<<<<<<0 / NGUYEN<<VAN<AN<<<<<<<<<<<<<<<<"
+        );
+        println!("  QR  001095012345||Nguyễn Văn An|12031995|Nam|...|01062021");
+        println!(
+            "  try: curl --unix-socket {} -H 'Content-Type: application/json' -d '{{\"key\":{{\"can\":\"012345\"}}}}' http://localhost/v1/read",
+            config.socket.display()
+        );
+    }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     tracing::info!(simulated = config.simulate, socket = %config.socket.display(), "mrtdd ready");
 
@@ -188,6 +200,16 @@ fn simulated_backend() -> Result<Backends, StartError> {
     let b = simulated::SimulatedBackend::new()?;
     let cscas = b.csca_certificates().to_vec();
     Ok((Arc::new(b), None, cscas))
+}
+
+#[cfg(feature = "software-chip")]
+fn simulated_reader_name() -> &'static str {
+    simulated::CCCD_READER
+}
+
+#[cfg(not(feature = "software-chip"))]
+fn simulated_reader_name() -> &'static str {
+    "-"
 }
 
 #[cfg(not(feature = "software-chip"))]

@@ -173,7 +173,20 @@ impl Reads {
     }
 
     /// Runs one read to its response. Personal data leaves only in the returned value.
+    ///
+    /// The read runs in a task of its own: a client that goes away mid-read
+    /// does not cut it short, so the reader stays busy until the card is
+    /// released and the read's final event is published; the response is then
+    /// dropped unsent.
     pub async fn read(self: &Arc<Self>, request: ReadRequest) -> Result<api::ReadResponse, ServiceError> {
+        let this = Arc::clone(self);
+        match tokio::spawn(async move { this.read_to_end(request).await }).await {
+            Ok(outcome) => outcome,
+            Err(e) => Err(ServiceError::Internal(format!("read task: {e}"))),
+        }
+    }
+
+    async fn read_to_end(self: &Arc<Self>, request: ReadRequest) -> Result<api::ReadResponse, ServiceError> {
         if self.shutting_down.load(Ordering::SeqCst) {
             return Err(ServiceError::ShuttingDown);
         }
