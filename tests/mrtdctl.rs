@@ -242,6 +242,26 @@ fn can(can: &str) -> ReadRequest {
     ReadRequest { key: Key { can: Some(can.into()), ..Key::default() }, ..ReadRequest::default() }
 }
 
+fn assert_send<T: Send>(_: &T) {}
+
+#[test]
+fn client_futures_and_streams_are_send() {
+    // The daemon's tests spawn them on a multi-thread runtime.
+    let client = Client::new("/nonexistent");
+    let request = can("012345");
+    assert_send(&client.health());
+    assert_send(&client.readers());
+    assert_send(&client.read(&request));
+    assert_send(&client.events());
+    assert_send(&client.events_raw());
+    fn stream_is_send_and_unpin<T: Send + Unpin + 'static>() {}
+    stream_is_send_and_unpin::<mrtdd::client::EventStream>();
+    stream_is_send_and_unpin::<mrtdd::client::RawEventStream>();
+    fn sync<T: Send + Sync>() {}
+    sync::<Client>();
+    sync::<ClientError>();
+}
+
 #[tokio::test]
 async fn client_health_and_readers() {
     let d = daemon("ok", false).await;

@@ -240,6 +240,9 @@ impl ReadArgs {
 }
 
 fn read_stdin() -> Result<String, String> {
+    if io::stdin().is_terminal() {
+        warn("reading the key from standard input (end it with Ctrl-D)");
+    }
     let mut text = String::new();
     io::stdin()
         .take(MAX_STDIN_BYTES)
