@@ -46,7 +46,7 @@ use zeroize::Zeroizing;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ActiveAuthentication {
     /// ECDSA on NIST P-256; DG14's `ActiveAuthenticationInfo` names
-    /// ecdsa-plain-<hash> (BSI TR-03111 §5.2.1.1). The demo CCCD's: SHA-256.
+    /// `ecdsa-plain-<hash>` (BSI TR-03111 §5.2.1.1). The demo CCCD's: SHA-256.
     Ecdsa(HashAlgorithm),
     /// RSA with ISO/IEC 9796-2 scheme 1 (DG14 needs no entry for it).
     Rsa {
@@ -127,7 +127,7 @@ impl DocumentBuilder {
     }
 
     /// DG14's `ActiveAuthenticationInfo` names this signature algorithm instead
-    /// of ecdsa-plain-<hash> (HOSTILE 30: an invalid signature OID).
+    /// of `ecdsa-plain-<hash>` (HOSTILE 30: an invalid signature OID).
     pub fn aa_signature_algorithm(mut self, oid_arcs: &[u64]) -> Self {
         self.authenticity.aa_signature_oid = Some(oid_arcs.to_vec());
         self

@@ -12,7 +12,7 @@
 //! | `82` | EXTERNAL AUTHENTICATE | BAC mutual authentication |
 //! | `88` | INTERNAL AUTHENTICATE | Active Authentication with the DG15 key (ECDSA P-256, plain r‖s; or RSA ISO/IEC 9796-2), under SM |
 //! | `22` | MSE:Set AT | P1-P2 `C1 A4`: selects the PACE protocol, password and parameters ([`pace`](super::pace)) |
-//! | `22` | MSE:Set AT / KAT | under SM, P1-P2 `41 A4` / `41 A6`: Chip Authentication ([`authenticity`](super::authenticity)) |
+//! | `22` | MSE:Set AT / KAT | under SM, P1-P2 `41 A4` / `41 A6`: Chip Authentication ([`super::authenticity`]) |
 //! | `86` | GENERAL AUTHENTICATE | the four PACE steps; CLA `10` (chained) for steps 1–3, `00` for step 4; under SM, Chip Authentication |
 //!
 //! A command with CLA `0C` is unwrapped by the secure-messaging session and its

@@ -10,12 +10,12 @@
 //!    lists, cross-checked with EF.COM, less DG3/DG4 (Terminal
 //!    Authentication) unless asked for, and less any not requested.
 //! 4. DG14 first (when it is to be read), then Chip Authentication
-//!    (ICAO 9303-11 §6.2, [`authenticity::ca`]) with its key — DG14's hash
+//!    (ICAO 9303-11 §6.2, [`ca`]) with its key — DG14's hash
 //!    checked against EF.SOD before its key is trusted. When it passes, the
 //!    rest is read under the new session keys.
 //! 5. Read each other data group; a missing file (`6A82`) is recorded as absent,
 //!    a refused one (`6982`) as denied — neither fails the read.
-//! 6. Active Authentication (ICAO 9303-11 §6.1, [`authenticity::aa`]) last,
+//! 6. Active Authentication (ICAO 9303-11 §6.1, [`aa`]) last,
 //!    with the key of DG15 (when DG15 was read and its hash checks out).
 //! 7. Parse what was read; a data group that does not parse is recorded
 //!    with its error (its hash is still checked).
@@ -525,17 +525,12 @@ fn read_files(
     Ok(doc)
 }
 
-/// The outcome before a chip-authenticity protocol can run on data group
-/// `dg`: not supported when the chip lists no such file, not performed when
-/// the caller's `data_groups` leave it out (overwritten once it is read).
+/// The outcome of a chip-authenticity protocol on data group `dg` while it has
+/// not run: not performed when the chip lists `dg` but the caller's
+/// `data_groups` leave it out; otherwise not supported (no such file — and
+/// overwritten once the file is read).
 fn precondition(listed: bool, wanted: &[DataGroup], dg: DataGroup) -> ChipCheck {
-    if !listed {
-        ChipCheck::NotSupported
-    } else if !wanted.contains(&dg) {
-        ChipCheck::NotPerformed
-    } else {
-        ChipCheck::NotSupported
-    }
+    if listed && !wanted.contains(&dg) { ChipCheck::NotPerformed } else { ChipCheck::NotSupported }
 }
 
 /// The bytes of data group `dg`, if it was read.

@@ -481,6 +481,23 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the chip answers, decoding never panics and never passes by accident.
+        #[test]
+        fn arbitrary_signatures_never_panic(sig in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            let public = key().to_public_key();
+            proptest::prop_assert!(verify_iso9796_2(&public, &sig, &CHALLENGE).is_err());
+            let ec = AaKey::Ecdsa {
+                key: PublicKey::Ec {
+                    curve: crate::protocol::crypto::ec::Curve::NistP256,
+                    point: crate::protocol::crypto::ec::Curve::NistP256.generator(),
+                },
+                hash: None,
+            };
+            proptest::prop_assert!(ec.verify(&CHALLENGE, &sig).is_err());
+        }
+    }
+
     #[test]
     fn command_format() {
         let short = internal_authenticate(&CHALLENGE, 64);

@@ -384,6 +384,23 @@ mod tests {
         assert_eq!(choose(&v2).unwrap_err().check(), ChipCheck::NotSupported);
     }
 
+    proptest::proptest! {
+        /// A mutated DG14 either does not parse or yields a choice or an error — never a panic.
+        #[test]
+        fn mutated_dg14_never_panics(at in 0usize..120, byte in proptest::prelude::any::<u8>()) {
+            let mut bytes = tlv(0x6E, &set(&[
+                info(&[oid(&OID_PK_ECDH), p256_spki(), int(1)]),
+                info(&[oid(&OID_CA_ECDH_AES128), int(1), int(1)]),
+            ]));
+            if let Some(b) = bytes.get_mut(at) {
+                *b = byte;
+            }
+            if let Ok(dg14) = dg14::parse(&bytes) {
+                let _ = choose(&dg14);
+            }
+        }
+    }
+
     #[test]
     fn command_formats() {
         let pk = [0x04u8, 0xAA, 0xBB];
