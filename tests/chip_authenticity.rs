@@ -104,6 +104,15 @@ fn chip_authentication_after_bac_switches_to_aes() {
     // e.g. READ BINARY has no data but INTERNAL AUTHENTICATE's 8-byte challenge pads to 16.
     let ia = internal_authenticates(&t);
     assert_eq!(ia[0].get(5..8), Some(&[0x87, 0x11, 0x01][..]), "{:02X?}", ia[0]);
+
+    // A session lost under the CA keys: BAC (no application re-selection), then CA again.
+    let doc = DocumentBuilder::cccd_demo().without_pace().build().unwrap();
+    let (read, t) = run(doc, &key, vec![Fault::ResponseMacWrong.nth(40)]);
+    assert_eq!(read.stats.reauthentications, 1);
+    assert_eq!(read.chip_authentication, ChipCheck::Passed);
+    assert_eq!(read.active_authentication, ChipCheck::Passed);
+    assert!(t.chip.chip_authenticated());
+    assert_hashes_valid(&read);
 }
 
 #[test]
