@@ -327,6 +327,13 @@ fn data_groups(names: Option<&[String]>) -> Result<Option<Vec<DataGroup>>, Servi
             out.push(dg);
         }
     }
+    // DG14 and DG15 hold the chip's public keys (no personal data): always
+    // read, so Chip and Active Authentication run whatever the client asked for.
+    for dg in [DataGroup::DG14, DataGroup::DG15] {
+        if !out.contains(&dg) {
+            out.push(dg);
+        }
+    }
     Ok(Some(out))
 }
 
@@ -375,7 +382,7 @@ mod tests {
     fn data_group_names() {
         assert_eq!(
             data_groups(Some(&["DG1".into(), "DG13".into(), "DG1".into()])).unwrap(),
-            Some(vec![DataGroup::DG1, DataGroup::DG13])
+            Some(vec![DataGroup::DG1, DataGroup::DG13, DataGroup::DG14, DataGroup::DG15])
         );
         assert!(data_groups(Some(&["DG17".into()])).is_err());
         assert!(data_groups(Some(&["EF.COM".into()])).is_err());
