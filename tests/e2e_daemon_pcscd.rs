@@ -945,9 +945,16 @@ fn pcscd_restarted_under_the_running_daemon() {
         d.wait_until("health: pcsc unavailable", PCSCD_TIMEOUT, |d| d.health().pcsc == "unavailable");
     let h = d.health();
     assert_eq!(h.status, "ok", "the daemon itself stays up");
+    // The reader list cannot be known meanwhile.
+    let (status, body) = d.request("GET", "/v1/readers", None);
+    let e: ErrorBody = serde_json::from_slice(&body).unwrap();
+    assert_eq!((status, e.error.code), (503, ErrorCode::PcscUnavailable));
     events.until(EVENT_TIMEOUT, |e| matches!(e, Event::PcscStatus { pcsc } if pcsc == "unavailable"));
+    let refused_at = Instant::now();
     d.read_err(can_read(CHIP_READER), ErrorCode::PcscUnavailable);
     d.read_err(serde_json::json!({"key": {"can": DEMO_CAN}}), ErrorCode::PcscUnavailable);
+    let refused_ms = refused_at.elapsed().as_millis();
+    assert!(refused_ms < 1000, "pcsc_unavailable is answered at once, not after {refused_ms} ms");
     // Away long enough for the daemon's backoff to grow.
     std::thread::sleep(Duration::from_millis(1500));
     d.read_err(can_read(CHIP_READER), ErrorCode::PcscUnavailable);
@@ -956,6 +963,8 @@ fn pcscd_restarted_under_the_running_daemon() {
     pcscd.start().unwrap();
     let pcscd_up_ms = restarted_at.elapsed().as_millis();
     let ok_after = d.wait_until("health: pcsc ok after the restart", PCSCD_TIMEOUT, |d| d.health().pcsc == "ok");
+    // The monitor's backoff is capped at 5 s: back within a few seconds.
+    assert!(ok_after < Duration::from_secs(6), "pcsc ok only {ok_after:?} after pcscd came back");
     events.until(EVENT_TIMEOUT, |e| matches!(e, Event::PcscStatus { pcsc } if pcsc == "ok"));
     let card_after = d.wait_card(CHIP_READER, true);
     let read_started = Instant::now();
