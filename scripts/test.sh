@@ -18,6 +18,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # and the crypto library it needs, pyscard/pcsc-tools for debugging by hand.
 PACKAGES=(pcscd libpcsclite1 libpcsclite-dev pkg-config vsmartcard-vpcd
           python3-virtualsmartcard python3-pycryptodome python3 pcsc-tools)
+# scripts/check-units.sh: systemd-analyze/-sysusers/-tmpfiles (offline, no
+# running systemd needed) and node (the polkit rule's JavaScript).
+PACKAGES+=(systemd nodejs)
 VPCD_PORT=35963
 VPCD_PORT_HEX=8C7B
 
@@ -130,6 +133,9 @@ fi
 log "pcscd ready (PID $PCSCD_PID, vpcd on port $VPCD_PORT)"
 
 # --- checks and tests ---------------------------------------------------------
+log "scripts/check-units.sh (systemd units, sysusers, tmpfiles, polkit, udev)"
+bash scripts/check-units.sh
+
 log "cargo fmt --check"
 cargo fmt --check
 
