@@ -21,6 +21,8 @@ PACKAGES=(pcscd libpcsclite1 libpcsclite-dev pkg-config vsmartcard-vpcd
 # scripts/check-units.sh: systemd-analyze/-sysusers/-tmpfiles (offline, no
 # running systemd needed) and node (the polkit rule's JavaScript).
 PACKAGES+=(systemd nodejs)
+# tests/client_examples.rs: examples/curl.sh needs curl (read.mjs uses nodejs).
+PACKAGES+=(curl)
 VPCD_PORT=35963
 VPCD_PORT_HEX=8C7B
 
