@@ -15,6 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 MAX_EXPOSURE=2.0
 SERVICE=systemd/mrtdd.service
+TCP_DROPIN=systemd/mrtdd-tcp-listener.conf
 SOCKET=systemd/mrtdd.socket
 SYSUSERS=systemd/mrtdd.sysusers
 TMPFILES=systemd/mrtdd.tmpfiles
@@ -69,6 +70,23 @@ awk -v e="$exposure" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e <= m) }' \
 # The same through --threshold (tenths), so systemd's own comparison agrees.
 systemd-analyze security --offline=true --threshold=20 "$SERVICE" >/dev/null 2>&1 \
     || fail "systemd-analyze security --threshold=20 failed"
+
+# The service with the opt-in TCP drop-in appended (what systemd merges).
+log "systemd-analyze security with $TCP_DROPIN (max $MAX_EXPOSURE)"
+mkdir -p "$ROOT/tcp"
+cat "$SERVICE" "$TCP_DROPIN" >"$ROOT/tcp/mrtdd.service"
+report=$(systemd-analyze security --offline=true "$ROOT/tcp/mrtdd.service" 2>&1) || true
+tcp_exposure=$(sed -nE 's/.*Overall exposure level for [^:]*: ([0-9]+\.[0-9]+).*/\1/p' <<<"$report")
+[[ -n $tcp_exposure ]] || fail "no exposure figure in: $report"
+log "exposure with the TCP listener: $tcp_exposure"
+awk -v e="$tcp_exposure" -v m="$MAX_EXPOSURE" 'BEGIN { exit !(e <= m) }' \
+    || fail "exposure with $TCP_DROPIN: $tcp_exposure > $MAX_EXPOSURE"
+grep -q '^IPAddressAllow=localhost$' "$TCP_DROPIN" || fail "$TCP_DROPIN must allow localhost only"
+mkdir -p "$ROOT/etc/systemd/system/mrtdd.service.d"
+cp "$TCP_DROPIN" "$ROOT/etc/systemd/system/mrtdd.service.d/tcp-listener.conf"
+out=$(systemd-analyze verify --man=no --generators=no --root="$ROOT" mrtdd.service 2>&1) \
+    || fail "systemd-analyze verify with $TCP_DROPIN: $out"
+rm -rf "$ROOT/etc/systemd/system/mrtdd.service.d"
 
 # --- sysusers and tmpfiles ----------------------------------------------------------
 log "systemd-sysusers --root (creates the mrtdd user in the temporary root)"
