@@ -147,4 +147,13 @@ cargo clippy --all-targets -- -D warnings
 log "cargo test --all-targets (with the end-to-end tests: MRTDD_E2E=1)"
 MRTDD_E2E=1 cargo test --all-targets
 
+# The Debian package: build (release), install, check files/units/binaries,
+# purge (needs root and dpkg; see the script's header).
+if [[ $(id -u) -eq 0 ]] && command -v dpkg >/dev/null; then
+    log "scripts/test-deb.sh (Debian package)"
+    bash scripts/test-deb.sh
+else
+    log "not root or no dpkg: skipping the Debian package test (scripts/test-deb.sh)"
+fi
+
 log "all checks passed"
