@@ -171,8 +171,30 @@ else
         grep -qE "^LABEL=\"$label\"" "$UDEV" || fail "$UDEV: GOTO=\"$label\" has no LABEL"
     done
 fi
-[[ $(basename "$UDEV") > 92_pcscd_ccid.rules && $(basename "$UDEV") < 99-systemd.rules ]] \
-    || fail "$UDEV must sort after libccid's 92_pcscd_ccid.rules and before 99-systemd.rules"
+# The real parser, where udevadm is installed (Debian package udev): load
+# the rules with `udevadm test` in a private mount namespace whose /run is an
+# empty tmpfs holding only our file in /run/udev/rules.d, so nothing on the
+# host is read from or written to /run. A parse problem is printed as
+# "FILE:LINE message".
+if command -v udevadm >/dev/null && [[ $(id -u) -eq 0 ]] && command -v unshare >/dev/null; then
+    syspath=
+    for p in /sys/devices/virtual/mem/null /sys/class/net/lo; do [[ -e $p ]] && { syspath=$p; break; }; done
+    if [[ -n $syspath ]]; then
+        log "udevadm test (the real rules parser) on $syspath"
+        name=$(basename "$UDEV")
+        out=$(unshare -m sh -c 'mount -t tmpfs tmpfs /run && mkdir -p /run/udev/rules.d &&
+                cp "$1" /run/udev/rules.d/ && udevadm test --action=add "$2"' sh "$PWD/$UDEV" "$syspath" 2>&1) || true
+        grep -q "Reading rules file: /run/udev/rules.d/$name" <<<"$out" \
+            || fail "udevadm test did not load $name: $out"
+        if grep -E "$name:[0-9]+" <<<"$out"; then fail "udevadm: problems in $UDEV"; fi
+    fi
+else
+    log "udevadm not installed (or not root): skipping the udevadm test parse"
+fi
+# libccid's file is 92_pcscd_ccid.rules upstream, 92-libccid.rules on Debian.
+name=$(basename "$UDEV")
+[[ $name > 92_pcscd_ccid.rules && $name > 92-libccid.rules && $name < 99-systemd.rules ]] \
+    || fail "$UDEV must sort after libccid's 92 rules and before 99-systemd.rules"
 
 log "modprobe example: $BLACKLIST"
 grep -vE '^[[:space:]]*(#|$)' "$BLACKLIST" | grep -vqE '^blacklist [a-z0-9_]+$' \

@@ -19,8 +19,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PACKAGES=(pcscd libpcsclite1 libpcsclite-dev pkg-config vsmartcard-vpcd
           python3-virtualsmartcard python3-pycryptodome python3 pcsc-tools)
 # scripts/check-units.sh: systemd-analyze/-sysusers/-tmpfiles (offline, no
-# running systemd needed) and node (the polkit rule's JavaScript).
-PACKAGES+=(systemd nodejs)
+# running systemd needed), udevadm (parses the udev rules; udevd is not
+# started) and node (the polkit rule's JavaScript).
+PACKAGES+=(systemd udev nodejs)
 # tests/client_examples.rs: examples/curl.sh needs curl (read.mjs uses nodejs).
 PACKAGES+=(curl)
 VPCD_PORT=35963
