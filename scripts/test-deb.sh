@@ -113,6 +113,7 @@ FILES=(
     "/usr/share/polkit-1/rules.d/50-mrtdd-pcscd.rules root root 644"
     "/usr/lib/udev/rules.d/93-mrtdd-readers.rules root root 644"
     "/usr/share/doc/mrtdd/examples/mrtdd-blacklist-pn533.conf root root 644"
+    "/usr/share/doc/mrtdd/examples/mrtdd-tcp-listener.conf root root 644"
     "/usr/share/doc/mrtdd/examples/mrtdd.toml root root 644"
     "/etc/mrtdd/mrtdd.toml root root 644"
     "/usr/share/man/man8/mrtdd.8.gz root root 644"
