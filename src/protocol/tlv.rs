@@ -239,6 +239,32 @@ impl<'a> Iterator for Children<'a> {
     }
 }
 
+/// The longest OBJECT IDENTIFIER accepted, in content octets.
+pub const MAX_OID_LEN: usize = 64;
+
+/// Checks OBJECT IDENTIFIER content octets (ISO/IEC 8825-1 §8.19): non-empty,
+/// at most [`MAX_OID_LEN`] bytes, minimal subidentifiers, last one complete.
+pub fn check_oid(content: &[u8], what: &'static str) -> Result<(), Malformed> {
+    let bad = Malformed::Invalid { what, reason: "invalid OBJECT IDENTIFIER" };
+    if content.is_empty() || content.len() > MAX_OID_LEN || content.last().is_some_and(|&b| b & 0x80 != 0) {
+        return Err(bad);
+    }
+    let mut at_start = true;
+    for &b in content {
+        if at_start && b == 0x80 {
+            return Err(bad);
+        }
+        at_start = b & 0x80 == 0;
+    }
+    Ok(())
+}
+
+/// OBJECT IDENTIFIER content octets as dotted text, after [`check_oid`].
+pub fn oid_string(content: &[u8], what: &'static str) -> Result<String, Malformed> {
+    check_oid(content, what)?;
+    Ok(asn1_rs::Oid::new(std::borrow::Cow::Borrowed(content)).to_id_string())
+}
+
 /// Appends BER length octets in minimal form.
 pub fn write_length(len: usize, out: &mut Vec<u8>) {
     if len < 0x80 {

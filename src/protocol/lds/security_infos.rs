@@ -70,7 +70,7 @@ pub const MAX_SECURITY_INFOS_SIZE: usize = 32 * 1024;
 /// The most `SecurityInfo` entries we accept in one `SecurityInfos`.
 pub const MAX_SECURITY_INFOS: usize = 64;
 /// The longest OBJECT IDENTIFIER content we accept, in bytes (the protocol OIDs here are 6–11 bytes).
-pub const MAX_OID_LEN: usize = 64;
+pub const MAX_OID_LEN: usize = crate::protocol::tlv::MAX_OID_LEN;
 
 pub(crate) const TAG_INTEGER: u32 = 0x02;
 pub(crate) const TAG_BIT_STRING: u32 = 0x03;
@@ -802,22 +802,8 @@ pub(crate) fn read_element<'a>(
     Ok((tlv, raw))
 }
 
-/// Checks OBJECT IDENTIFIER content octets (ISO/IEC 8825-1 §8.19): non-empty,
-/// at most [`MAX_OID_LEN`] bytes, minimal subidentifiers, last one complete.
-pub(crate) fn check_oid(content: &[u8], what: &'static str) -> Result<(), Malformed> {
-    let bad = Malformed::Invalid { what, reason: "invalid OBJECT IDENTIFIER" };
-    if content.is_empty() || content.len() > MAX_OID_LEN || content.last().is_some_and(|&b| b & 0x80 != 0) {
-        return Err(bad);
-    }
-    let mut at_start = true;
-    for &b in content {
-        if at_start && b == 0x80 {
-            return Err(bad);
-        }
-        at_start = b & 0x80 == 0;
-    }
-    Ok(())
-}
+/// The OID check shared by every parser.
+pub(crate) use crate::protocol::tlv::check_oid;
 
 /// Dotted text of OBJECT IDENTIFIER content octets already checked by [`check_oid`].
 pub(crate) fn oid_string(content: &[u8]) -> String {

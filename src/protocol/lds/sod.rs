@@ -60,11 +60,11 @@
 //!   (ICAO 9303-10 recommends exactly one).
 //! - Data group numbers outside 1..=16, and a data group listed twice, are malformed.
 
-use std::borrow::Cow;
-
 use crate::protocol::error::Malformed;
 use crate::protocol::lds::DataGroup;
-use crate::protocol::tlv::{MAX_TLV_DEPTH, Reader, Tlv, children, expect_tlv, read_tag, read_tlv, single_tlv, tlv};
+use crate::protocol::tlv::{
+    MAX_TLV_DEPTH, Reader, Tlv, children, expect_tlv, oid_string, read_tag, read_tlv, single_tlv, tlv,
+};
 
 /// The largest EF.SOD we parse: 64 KiB. Real SODs (with the document signer
 /// certificate) are 1.5–8 KB.
@@ -78,7 +78,7 @@ pub const MAX_SIGNED_ATTRIBUTES: usize = 32;
 /// The longest hash value we accept (SHA-512).
 pub const MAX_HASH_LEN: usize = 64;
 /// The longest object identifier we accept, in content octets.
-pub const MAX_OID_LEN: usize = 64;
+pub const MAX_OID_LEN: usize = crate::protocol::tlv::MAX_OID_LEN;
 
 /// id-signedData, 1.2.840.113549.1.7.2 (content octets).
 pub const OID_SIGNED_DATA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02];
@@ -664,23 +664,6 @@ fn algorithm_identifier(value: &[u8], what: &'static str) -> Result<(String, Opt
     };
     r.expect_end(what)?;
     Ok((oid, params))
-}
-
-/// An OBJECT IDENTIFIER's content octets as dotted text, after checking the
-/// encoding (ISO/IEC 8825-1 §8.19: non-empty, minimal subidentifiers, last octet complete).
-fn oid_string(content: &[u8], what: &'static str) -> Result<String, Malformed> {
-    let bad = Malformed::Invalid { what, reason: "invalid OBJECT IDENTIFIER" };
-    if content.is_empty() || content.len() > MAX_OID_LEN || content.last().is_some_and(|&b| b & 0x80 != 0) {
-        return Err(bad);
-    }
-    let mut at_start = true;
-    for &b in content {
-        if at_start && b == 0x80 {
-            return Err(bad);
-        }
-        at_start = b & 0x80 == 0;
-    }
-    Ok(asn1_rs::Oid::new(Cow::Borrowed(content)).to_id_string())
 }
 
 /// A DER INTEGER's content as a small non-negative number (at most 4 bytes).

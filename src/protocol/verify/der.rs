@@ -4,8 +4,6 @@
 //! certificates and CRLs (RFC 5280 §4.1, §5.1). All on the crate's
 //! bounds-checked [`Reader`]; nothing here panics or allocates by a wire length.
 
-use std::borrow::Cow;
-
 use crate::protocol::error::Malformed;
 use crate::protocol::tlv::{Reader, Tlv, expect_tlv, read_tlv, single_tlv};
 
@@ -17,25 +15,8 @@ pub(crate) const TAG_OID: u32 = 0x06;
 pub(crate) const TAG_SEQUENCE: u32 = 0x30;
 pub(crate) const TAG_SET: u32 = 0x31;
 
-/// The longest object identifier accepted, in content octets.
-pub(crate) const MAX_OID_LEN: usize = 64;
-
-/// An OBJECT IDENTIFIER's content octets as dotted text, after checking the
-/// encoding (X.690 §8.19: non-empty, minimal subidentifiers, last octet complete).
-pub(crate) fn oid_string(content: &[u8], what: &'static str) -> Result<String, Malformed> {
-    let bad = Malformed::Invalid { what, reason: "invalid OBJECT IDENTIFIER" };
-    if content.is_empty() || content.len() > MAX_OID_LEN || content.last().is_some_and(|&b| b & 0x80 != 0) {
-        return Err(bad);
-    }
-    let mut at_start = true;
-    for &b in content {
-        if at_start && b == 0x80 {
-            return Err(bad);
-        }
-        at_start = b & 0x80 == 0;
-    }
-    Ok(asn1_rs::Oid::new(Cow::Borrowed(content)).to_id_string())
-}
+/// Dotted OIDs, checked: the one implementation is in [`crate::protocol::tlv`].
+pub(crate) use crate::protocol::tlv::oid_string;
 
 /// The magnitude of a non-negative DER INTEGER (X.690 §8.3): leading zero octets
 /// removed (an INTEGER 0 gives an empty slice). Negative or non-minimal → error.
