@@ -140,6 +140,74 @@ fn extended_length_reads_need_fewer_apdus() {
     assert!(extended.stats.apdus * 4 < short.stats.apdus, "{} vs {}", extended.stats.apdus, short.stats.apdus);
 }
 
+/// EF.ATR/INFO (`2F01`) saying "extended Lc/Le, responses up to `max_response` bytes"
+/// (ISO/IEC 7816-4 §12.7.1): card capabilities `47` and extended length information `7F66`.
+fn ef_atr_info(max_response: u16) -> Vec<u8> {
+    let [hi, lo] = max_response.to_be_bytes();
+    vec![0x47, 0x03, 0x00, 0x00, 0x40, 0x7F, 0x66, 0x08, 0x02, 0x02, 0x0F, 0xFF, 0x02, 0x02, hi, lo]
+}
+
+#[test]
+fn extended_length_is_detected_from_ef_atr_info_and_remembered() {
+    use mrtdd::protocol::extended_length::{Decision, ExtendedLength, Hints, Source};
+    let with_info = || DocumentBuilder::td3_specimen().large_dg2(40_000).mf_file(0x2F01, ef_atr_info(0x1000)).build();
+    let without_info = || DocumentBuilder::td3_specimen().large_dg2(40_000).build();
+    let auto = |remembered: Option<Decision>| ReadOptions {
+        extended_length: ExtendedLength::Auto(Hints { remembered, ..Hints::default() }),
+        ..ReadOptions::default()
+    };
+    let forced =
+        ReadOptions { limits: ReadLimits { extended_length: true, ..ReadLimits::default() }, ..ReadOptions::default() };
+
+    let (short, _) = read(without_info().unwrap(), &ReadOptions::default());
+    let (always, _) = read(with_info().unwrap(), &forced);
+    // The chip says yes in EF.ATR/INFO: one more APDU (that READ BINARY), then extended reads
+    // in chunks that fit its 4 096-byte responses.
+    let (detected, _) = read(with_info().unwrap(), &auto(None));
+    assert_all_hashes_valid(&detected);
+    assert_eq!(
+        detected.extended_length,
+        Decision { enabled: true, max_response: Some(0x1000), source: Source::AtrInfo }
+    );
+    assert!(detected.stats.apdus <= always.stats.apdus + 1, "{} vs {}", detected.stats.apdus, always.stats.apdus);
+    assert!(detected.stats.apdus * 4 < short.stats.apdus, "{} vs {}", detected.stats.apdus, short.stats.apdus);
+    // Remembered for the card: no EF.ATR/INFO read the second time.
+    let (again, _) = read(with_info().unwrap(), &auto(Some(detected.extended_length)));
+    assert_all_hashes_valid(&again);
+    assert_eq!(again.extended_length.source, Source::Remembered);
+    assert_eq!(again.stats.apdus + 1, detected.stats.apdus);
+    // No EF.ATR/INFO: short APDUs, at the cost of that one READ BINARY (answered 6A82).
+    let (undetected, _) = read(without_info().unwrap(), &auto(None));
+    assert_all_hashes_valid(&undetected);
+    assert_eq!(
+        undetected.extended_length,
+        Decision { enabled: false, max_response: None, source: Source::NoIndication }
+    );
+    assert_eq!(undetected.stats.apdus, short.stats.apdus + 1);
+    // A reader that passes only short APDUs rules it out before any APDU.
+    let small_reader = ReadOptions {
+        extended_length: ExtendedLength::Auto(Hints { reader_max_apdu: Some(261), ..Hints::default() }),
+        ..ReadOptions::default()
+    };
+    let (by_reader, _) = read(with_info().unwrap(), &small_reader);
+    assert_eq!(by_reader.extended_length.source, Source::Reader);
+    assert_eq!(by_reader.stats.apdus, short.stats.apdus);
+}
+
+#[test]
+fn extended_length_chunks_fit_the_chips_largest_response() {
+    use mrtdd::protocol::extended_length::{ExtendedLength, Hints};
+    // Responses of at most 1 024 bytes: chunks shrink to fit, so more APDUs than with 4 096.
+    let doc =
+        |max| DocumentBuilder::td3_specimen().large_dg2(40_000).mf_file(0x2F01, ef_atr_info(max)).build().unwrap();
+    let auto = ReadOptions { extended_length: ExtendedLength::Auto(Hints::default()), ..ReadOptions::default() };
+    let (small, _) = read(doc(1024), &auto);
+    let (large, _) = read(doc(0x1000), &auto);
+    assert_all_hashes_valid(&small);
+    assert_eq!(small.extended_length.max_response, Some(1024));
+    assert!(small.stats.apdus > large.stats.apdus + 20, "{} vs {}", small.stats.apdus, large.stats.apdus);
+}
+
 #[test]
 fn only_requested_data_groups_are_read() {
     let options = ReadOptions { data_groups: Some(vec![DataGroup::DG1, DataGroup::DG13]), ..ReadOptions::default() };

@@ -21,6 +21,7 @@ pub mod authenticity;
 pub mod cccd_qr;
 pub mod crypto;
 pub mod error;
+pub mod extended_length;
 pub mod lds;
 pub mod mrz;
 pub mod read;

@@ -57,13 +57,31 @@ pub const EXTENDED_CHUNK: usize = 0x0F00;
 pub struct ReadLimits {
     /// Largest file accepted, checked against the declared TLV length before any allocation.
     pub max_file_size: usize,
-    /// Use extended-length READ BINARY (larger chunks) — only for chips and readers known to support it.
+    /// Use extended-length READ BINARY (larger chunks) — only for chips and readers known to support it
+    /// ([`crate::protocol::extended_length`] decides this per card).
     pub extended_length: bool,
+    /// With `extended_length`: the largest response APDU (data and SW) chip and reader accept, when known;
+    /// chunks shrink to fit it (never above [`EXTENDED_CHUNK`]).
+    pub max_response: Option<usize>,
 }
 
 impl Default for ReadLimits {
     fn default() -> Self {
-        Self { max_file_size: DEFAULT_MAX_FILE_SIZE, extended_length: false }
+        Self { max_file_size: DEFAULT_MAX_FILE_SIZE, extended_length: false, max_response: None }
+    }
+}
+
+impl ReadLimits {
+    /// The first chunk to ask for on `chip`.
+    fn chunk<C: Channel + ?Sized>(&self, chip: &C) -> usize {
+        let short = chip.max_short_chunk();
+        if !self.extended_length {
+            return short;
+        }
+        match self.max_response {
+            Some(n) => chip.max_chunk_for_response(n.saturating_sub(2)).clamp(short, EXTENDED_CHUNK),
+            None => EXTENDED_CHUNK,
+        }
     }
 }
 
@@ -149,6 +167,13 @@ pub struct FileState {
     bytes_read: usize,
 }
 
+impl FileState {
+    /// Forgets which file is selected (after a command that selected another one implicitly).
+    pub fn forget_selection(&mut self) {
+        self.selected = None;
+    }
+}
+
 /// A chip that files can be read from: [`PlainChip`] or [`SecureChip`].
 pub trait Channel {
     /// Sends one command (with the `6Cxx` retry) and returns the response.
@@ -157,6 +182,8 @@ pub trait Channel {
     fn file_state(&mut self) -> &mut FileState;
     /// The largest READ BINARY chunk that fits one short response on this channel.
     fn max_short_chunk(&self) -> usize;
+    /// The largest READ BINARY chunk whose response data fits `response_data` bytes on this channel.
+    fn max_chunk_for_response(&self, response_data: usize) -> usize;
     /// Recovers from `cause` at `offset` of `file` so the read can go on, or
     /// returns the error that ends it. Only a secure channel can recover (by
     /// re-authenticating); a plain one returns `cause`.
@@ -253,6 +280,9 @@ impl Channel for PlainChip<'_> {
     }
     fn max_short_chunk(&self) -> usize {
         PLAIN_CHUNK
+    }
+    fn max_chunk_for_response(&self, response_data: usize) -> usize {
+        response_data
     }
     fn recover(&mut self, _file: FileId, _offset: usize, cause: Error) -> Result<(), Error> {
         Err(cause)
@@ -363,6 +393,10 @@ impl Channel for SecureChip<'_> {
         self.channel.suite().max_short_chunk()
     }
 
+    fn max_chunk_for_response(&self, response_data: usize) -> usize {
+        self.channel.suite().max_chunk_for_response(response_data)
+    }
+
     fn recover(&mut self, file: FileId, offset: usize, cause: Error) -> Result<(), Error> {
         if !session_lost(&cause) {
             return Err(cause);
@@ -469,7 +503,7 @@ pub fn read_file<C: Channel + ?Sized>(
     hooks: &mut dyn ReadHooks,
 ) -> Result<FileContent, Error> {
     let max_size = limits.max_file_size.min(MAX_FILE_SIZE_LIMIT);
-    let mut chunk = if limits.extended_length { EXTENDED_CHUNK } else { chip.max_short_chunk() };
+    let mut chunk = limits.chunk(chip);
     let mut buf: Zeroizing<Vec<u8>> = Zeroizing::new(Vec::new());
     let mut total: Option<usize> = None;
     let mut zero_reads = 0;

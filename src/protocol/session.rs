@@ -3,7 +3,9 @@
 //! ICAO 9303-11 §7.1 without the signature and chain steps, which belong to
 //! passive authentication proper).
 //!
-//! 1. Read EF.CardAccess in the clear: does the chip offer PACE?
+//! 1. Decide on extended-length reads ([`extended_length`]: configuration,
+//!    remembered result, reader, ATR, else EF.ATR/INFO read in the clear), then
+//!    read EF.CardAccess in the clear: does the chip offer PACE?
 //! 2. Access control by the key policy of [`open`]: PACE with the CAN or the
 //!    MRZ where offered, else BAC; then SELECT the eMRTD application.
 //! 3. Read EF.COM and EF.SOD; the data groups to read are those the SOD
@@ -45,6 +47,7 @@ use crate::protocol::authenticity::{ChipCheck, aa, ca};
 use crate::protocol::cccd_qr::CccdQr;
 use crate::protocol::crypto::ec::Curve;
 use crate::protocol::error::{Error, Malformed};
+use crate::protocol::extended_length::{self, AtrInfo, Decision, ExtendedLength, Source, Step};
 use crate::protocol::lds::card_access::{self, CardAccess};
 use crate::protocol::lds::security_infos::{KeyAgreement, Mapping};
 use crate::protocol::lds::{self, DataGroup, FileId, com::EfCom, dg1::Dg1, dg2::Portrait, dg13::CccdData, sod::Sod};
@@ -132,6 +135,9 @@ pub struct ReadOptions {
     pub chip_authentication: bool,
     /// Run Active Authentication (ICAO 9303-11 §6.1) when DG15 is present (default: yes).
     pub active_authentication: bool,
+    /// Extended-length reads: off, on, or detected for this card
+    /// ([`extended_length`]). `limits.extended_length = true` forces them on.
+    pub extended_length: ExtendedLength,
 }
 
 impl Default for ReadOptions {
@@ -141,6 +147,7 @@ impl Default for ReadOptions {
             limits: ReadLimits::default(),
             chip_authentication: true,
             active_authentication: true,
+            extended_length: ExtendedLength::Off,
         }
     }
 }
@@ -186,6 +193,8 @@ pub struct DocumentRead {
     pub active_authentication: ChipCheck,
     /// APDUs, bytes and re-authentications.
     pub stats: Stats,
+    /// Whether extended-length reads were used, and why (for the caller to remember for this card).
+    pub extended_length: Decision,
 }
 
 impl DocumentRead {
@@ -217,7 +226,16 @@ pub fn read_document_with_rng(
         return Err(Error::Cancelled);
     }
     let mut plain = PlainChip::new(t);
-    let card_access_bytes = read_card_access(&mut plain, &options.limits, hooks)?;
+    let (decision, mf_selected) = decide_extended_length(&mut plain, options)?;
+    let options = &ReadOptions {
+        limits: ReadLimits {
+            extended_length: decision.enabled,
+            max_response: decision.max_response.or(options.limits.max_response),
+            ..options.limits
+        },
+        ..options.clone()
+    };
+    let card_access_bytes = read_card_access(&mut plain, mf_selected, &options.limits, hooks)?;
     let card_access = card_access_bytes.as_ref().and_then(|bytes| match card_access::parse(bytes) {
         Ok(ca) => Some(ca),
         Err(e) => {
@@ -232,7 +250,69 @@ pub fn read_document_with_rng(
         doc.files.insert(0, (FileId::CardAccess, bytes));
     }
     doc.card_access = card_access;
+    doc.extended_length = decision;
     Ok(doc)
+}
+
+/// Decides on extended-length reads ([`extended_length`]): from the
+/// configuration, a remembered result, the reader or the ATR; else by reading
+/// EF.ATR/INFO in the clear (after SELECT MF, so the caller need not select it
+/// again: the second value says whether that SELECT was sent). Only transport
+/// failures and cancellation end the read; an unreadable EF.ATR/INFO means
+/// "no indication".
+fn decide_extended_length(plain: &mut PlainChip<'_>, options: &ReadOptions) -> Result<(Decision, bool), Error> {
+    if options.limits.extended_length {
+        let on = Decision { enabled: true, max_response: options.limits.max_response, source: Source::Configured };
+        return Ok((on, false));
+    }
+    let policy = &options.extended_length;
+    let decision = match extended_length::decide_before_reading(policy) {
+        Step::Decided(d) => return Ok((d, false)),
+        Step::ReadAtrInfo => {
+            match plain.select_master_file() {
+                Err(e @ (Error::Transport(_) | Error::Cancelled)) => return Err(e),
+                Err(e) => tracing::debug!(error = %e, "SELECT MF failed before EF.ATR/INFO"),
+                Ok(_) => {}
+            }
+            let info = read_atr_info(plain)?;
+            extended_length::decide_with_atr_info(policy, info.as_ref())
+        }
+    };
+    tracing::debug!(
+        extended = decision.enabled,
+        max_response = decision.max_response,
+        source = decision.source.as_str(),
+        "extended length decided"
+    );
+    Ok((decision, true))
+}
+
+/// One short READ BINARY of EF.ATR/INFO by its SFI (ICAO 9303-10 §3.11.1);
+/// `None` when the chip has none or the answer is not usable.
+fn read_atr_info(plain: &mut PlainChip<'_>) -> Result<Option<AtrInfo>, Error> {
+    let cmd = CommandApdu::new(0x00, 0xB0, 0x80 | extended_length::EF_ATR_INFO_SFI, 0x00)
+        .with_le(extended_length::EF_ATR_INFO_READ_LEN);
+    let r = match plain.exchange(cmd) {
+        Ok(r) => r,
+        Err(e @ (Error::Transport(_) | Error::Cancelled)) => return Err(e),
+        Err(e) => {
+            tracing::debug!(error = %e, "EF.ATR/INFO not read");
+            return Ok(None);
+        }
+    };
+    // READ BINARY by SFI selects the file (ISO/IEC 7816-4 §7.2.2).
+    plain.file_state().forget_selection();
+    if !matches!(r.sw, StatusWord::OK | StatusWord::END_OF_FILE) {
+        tracing::debug!(sw = %r.sw, "no EF.ATR/INFO");
+        return Ok(None);
+    }
+    match extended_length::parse_atr_info(&r.data) {
+        Ok(info) => Ok(Some(info)),
+        Err(e) => {
+            tracing::info!(error = %e, "EF.ATR/INFO does not parse; taken as no indication");
+            Ok(None)
+        }
+    }
 }
 
 /// Reads EF.CardAccess from the master file in the clear (ICAO 9303-11 §4.2,
@@ -242,10 +322,12 @@ pub fn read_document_with_rng(
 /// to answer `6982`, CCCD.md); only transport failures and cancellation end the read.
 fn read_card_access(
     plain: &mut PlainChip<'_>,
+    mf_selected: bool,
     limits: &ReadLimits,
     hooks: &mut dyn ReadHooks,
 ) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
-    let outcome = plain.select_master_file().and_then(|_| plain.read_file(FileId::CardAccess, limits, hooks));
+    let selected = if mf_selected { Ok(true) } else { plain.select_master_file() };
+    let outcome = selected.and_then(|_| plain.read_file(FileId::CardAccess, limits, hooks));
     match outcome {
         Ok(FileContent::Read(bytes)) => Ok(Some(bytes)),
         Ok(FileContent::NotPresent) => Ok(None),
@@ -505,6 +587,11 @@ fn read_files(
         chip_authentication,
         active_authentication,
         stats: chip.stats(),
+        extended_length: Decision {
+            enabled: options.limits.extended_length,
+            max_response: None,
+            source: Source::Configured,
+        },
     };
     for (file, bytes) in &files {
         let FileId::Dg(dg) = file else { continue };

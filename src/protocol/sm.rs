@@ -58,6 +58,15 @@ impl Suite {
         let room = MAX_SHORT_LE - 4 - (2 + MAC_LEN) - 4;
         (room / bs) * bs - 1
     }
+    /// The largest plaintext whose protected response data fits `response_data`
+    /// bytes (an extended response: DO'87' with a 3-byte length, DO'99', DO'8E');
+    /// 0 when not even one block fits.
+    pub fn max_chunk_for_response(self, response_data: usize) -> usize {
+        let bs = self.block_size();
+        // DO'87' header: tag, `82 xx xx`, padding-content indicator.
+        let room = response_data.saturating_sub(4 + (2 + MAC_LEN) + 5);
+        ((room / bs) * bs).saturating_sub(1)
+    }
 }
 
 /// What a protected response turned out to be.

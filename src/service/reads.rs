@@ -215,6 +215,7 @@ impl Reads {
             limits: ReadLimits {
                 max_file_size: self.config.max_file_size,
                 extended_length: self.config.extended_length,
+                ..ReadLimits::default()
             },
             ..ReadOptions::default()
         };
