@@ -1,5 +1,6 @@
-//! The HTTP API (docs/api.md): routes, JSON bodies, errors, and the
-//! Server-Sent Events stream.
+//! The HTTP API (docs/api.md): routes, JSON bodies, errors, the
+//! Server-Sent Events stream, and the HTTP/1.1 server loop with its
+//! per-connection limits ([`serve`]).
 
 use crate::api::{self, ErrorBody, ErrorCode, ErrorDetail, Event};
 use crate::service::backend::Availability;
@@ -7,20 +8,85 @@ use crate::service::error::ServiceError;
 use crate::service::events::EventBus;
 use crate::service::reads::Reads;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{self, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::Listener;
 use axum::{Json, Router};
 use futures_util::Stream;
 use futures_util::StreamExt;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 use tokio::sync::watch;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+
+/// How long a client may take to send a request head (request line and
+/// headers). It also bounds an idle keep-alive connection: the timer runs
+/// whenever the server waits for the next request head. Without it a client
+/// sending a request a byte at a time ("slow loris"), or just connecting and
+/// staying silent, would hold one of the `max_connections` slots for ever.
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a client may take to send a request body once its head is in
+/// (a read request is under 2 KiB; a stalled body would hold a slot).
+pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest request head hyper buffers (its default is ~400 KiB); a
+/// larger head gets a bare `431` and the connection is closed.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+
+/// Serves `app` on `listener` (HTTP/1.1 only) until `shutdown` completes,
+/// then stops accepting, lets every connection finish its current request
+/// (event streams end on the same signal) and returns when all are closed.
+///
+/// This is `axum::serve` with what it does not offer: hyper's header read
+/// timeout (axum sets no timer, so hyper's 30 s default never runs) and a
+/// smaller head buffer. (hyper's `server` and hyper-util's `service`
+/// features come with axum's default `tokio` feature.)
+pub async fn serve<L>(mut listener: L, app: Router, shutdown: impl Future<Output = ()>)
+where
+    L: Listener,
+{
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (closed_tx, closed_rx) = watch::channel(());
+    let mut shutdown = pin!(shutdown);
+    loop {
+        let io = tokio::select! {
+            (io, _addr) = listener.accept() => io,
+            () = &mut shutdown => break,
+        };
+        let service = TowerToHyperService::new(app.clone());
+        let mut stop = stop_rx.clone();
+        let closed = closed_rx.clone();
+        tokio::spawn(async move {
+            let mut builder = hyper::server::conn::http1::Builder::new();
+            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).max_buf_size(MAX_HEAD_BYTES);
+            let mut conn = pin!(builder.serve_connection(TokioIo::new(io), service));
+            let result = tokio::select! {
+                result = conn.as_mut() => result,
+                () = async { let _ = stop.wait_for(|stop| *stop).await; } => {
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
+                // Malformed HTTP, a header timeout, a client gone mid-request: the connection ends.
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(closed);
+        });
+    }
+    drop(listener);
+    let _ = stop_tx.send(true);
+    drop(closed_rx);
+    closed_tx.closed().await;
+}
 
 /// What every handler shares.
 pub struct AppState {
@@ -129,11 +195,16 @@ async fn readers(State(state): State<Arc<AppState>>) -> Result<Json<api::Readers
     Ok(Json(api::Readers { readers }))
 }
 
-async fn read(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Result<Json<api::ReadRequest>, JsonRejection>,
-) -> Result<Json<api::ReadResponse>, ApiError> {
+async fn read(State(state): State<Arc<AppState>>, request: Request) -> Result<Json<api::ReadResponse>, ApiError> {
+    let headers: HeaderMap = request.headers().clone();
+    let body = tokio::time::timeout(BODY_READ_TIMEOUT, Json::<api::ReadRequest>::from_request(request, &state))
+        .await
+        .map_err(|_| {
+        ApiError(ServiceError::BadRequest(format!(
+            "the request body did not arrive within {} s",
+            BODY_READ_TIMEOUT.as_secs()
+        )))
+    })?;
     let Json(request) = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             return ApiError(ServiceError::PayloadTooLarge);
@@ -147,14 +218,65 @@ async fn read(
                 "the body must be JSON (Content-Type: application/json)".to_owned()
             }
             JsonRejection::JsonSyntaxError(_) => "the body is not valid JSON".to_owned(),
-            // serde's message names the field; values are never echoed by it for these types.
-            JsonRejection::JsonDataError(e) => format!("the body does not match the read request: {}", e.body_text()),
+            JsonRejection::JsonDataError(e) => {
+                format!("the body does not match the read request: {}", describe_data_error(&e.body_text()))
+            }
             _ if !is_json => "the body must be JSON (Content-Type: application/json)".to_owned(),
             _ => "the body could not be read".to_owned(),
         };
         ApiError(ServiceError::BadRequest(why))
     })?;
     Ok(Json(state.reads.read(request).await?))
+}
+
+/// serde's description of a body that is JSON but not a read request, without
+/// the values it quotes (`invalid type: string "<the client's MRZ>", expected
+/// struct Key`): the path (from axum's `serde_path_to_error`) when it is made
+/// of plain names, what was expected, field names only when they are plain
+/// identifiers, and where.
+fn describe_data_error(text: &str) -> String {
+    const HEADS: [&str; 6] =
+        ["unknown field `", "missing field `", "duplicate field `", "invalid type", "invalid value", "invalid length"];
+    let text = text.strip_prefix("Failed to deserialize the JSON body into the target type: ").unwrap_or(text);
+    let (text, position) = match text.rfind(" at line ") {
+        Some(i) => (&text[..i], text[i + 1..].replace("at line ", "line ").replace(" column ", ", column ")),
+        None => (text, String::new()),
+    };
+    // serde_path_to_error writes "<path>: <message>" (no path at the top level).
+    let head = HEADS
+        .iter()
+        .filter_map(|h| if text.starts_with(h) { Some(0) } else { text.find(&format!(": {h}")).map(|i| i + 2) })
+        .min();
+    let (path, message) = match head {
+        Some(0) | None => ("", text),
+        Some(i) => (text[..i - 2].trim(), &text[i..]),
+    };
+    let plain = |s: &str, extra: &[u8]| {
+        (1..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || extra.contains(&b))
+    };
+    let name = |m: &str, head: &str| -> Option<String> {
+        let name = m.strip_prefix(head)?.split('`').next()?;
+        Some(if plain(name, b"") { format!("`{name}`") } else { "(not shown)".to_owned() })
+    };
+    let expected = |m: &str| m.rsplit_once(", expected ").map(|(_, e)| e.to_owned()).unwrap_or_default();
+    let what = if let Some(name) = name(message, "unknown field `") {
+        format!("unknown field {name}")
+    } else if let Some(name) = name(message, "missing field `") {
+        format!("missing field {name}")
+    } else if let Some(name) = name(message, "duplicate field `") {
+        format!("duplicate field {name}")
+    } else if message.starts_with("invalid type") {
+        format!("wrong type, expected {}", expected(message))
+    } else if message.starts_with("invalid value") || message.starts_with("invalid length") {
+        format!("invalid value, expected {}", expected(message))
+    } else {
+        "unexpected content".to_owned()
+    };
+    let mut out = if plain(path, b".[]") { format!("{path}: {what}") } else { what };
+    if !position.is_empty() {
+        out.push_str(&format!(" ({position})"));
+    }
+    out
 }
 
 async fn events(
@@ -176,4 +298,44 @@ async fn events(
             let _ = shutdown.wait_for(|stop| *stop).await;
         });
     Sse::new(stream).keep_alive(KeepAlive::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_data_error;
+
+    #[test]
+    fn data_errors_keep_paths_and_expectations_but_never_values() {
+        let prefix = "Failed to deserialize the JSON body into the target type: ";
+        for (serde, want) in [
+            (
+                "key: invalid type: string \"IDVNM0950123455001095012345<<6\", expected struct Key at line 1 column 40",
+                "key: wrong type, expected struct Key (line 1, column 40)",
+            ),
+            (
+                "invalid type: string \"012345, expected a string\", expected struct ReadRequest at line 1 column 9",
+                "wrong type, expected struct ReadRequest (line 1, column 9)",
+            ),
+            (
+                "wait_for_card_ms: invalid value: integer `-1`, expected u64 at line 1 column 5",
+                "wait_for_card_ms: invalid value, expected u64 (line 1, column 5)",
+            ),
+            (
+                "key.pin: unknown field `pin`, expected one of `mrz`, `can` at line 1 column 28",
+                "key.pin: unknown field `pin` (line 1, column 28)",
+            ),
+            (
+                "Nguyen Van An: unknown field `Nguyen Van An`, expected one of `reader` at line 1 column 16",
+                "unknown field (not shown) (line 1, column 16)",
+            ),
+            ("missing field `key` at line 1 column 2", "missing field `key` (line 1, column 2)"),
+            (
+                "data_groups[0]: invalid type: integer `1`, expected a string",
+                "data_groups[0]: wrong type, expected a string",
+            ),
+            ("something else entirely", "unexpected content"),
+        ] {
+            assert_eq!(describe_data_error(&format!("{prefix}{serde}")), want, "{serde}");
+        }
+    }
 }
