@@ -32,6 +32,11 @@ struct Args {
 }
 
 fn main() -> ExitCode {
+    // First of all, before any key or document is in memory: no core dumps (service::harden_process).
+    if let Err(e) = mrtdd::service::harden_process() {
+        eprintln!("mrtdd: cannot disable core dumps: {e}");
+        return ExitCode::FAILURE;
+    }
     let args = Args::parse();
     let mut config = match &args.config {
         Some(path) => Config::load(path, true),

@@ -12,6 +12,10 @@ pub const DEFAULT_CONFIG_PATH: &str = "/etc/mrtdd/mrtdd.toml";
 pub const DEFAULT_SOCKET: &str = "/run/mrtdd/mrtdd.sock";
 /// Largest configuration file read.
 pub const MAX_CONFIG_SIZE: u64 = 64 * 1024;
+/// Longest `socket_group` name (Linux's own limit is 32 characters).
+pub const MAX_GROUP_NAME: usize = 256;
+/// Largest `simulate_apdu_delay_ms`.
+pub const MAX_SIMULATE_APDU_DELAY_MS: u64 = 10_000;
 
 /// Everything configurable. Field docs are the reference for each key.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -21,6 +25,8 @@ pub struct Config {
     pub socket: PathBuf,
     /// `socket_mode`: permission bits of the socket file (octal in TOML, `0o660`).
     pub socket_mode: u32,
+    /// `socket_group`: group of the socket file (a name or a numeric gid); unset: the daemon's own group.
+    pub socket_group: Option<String>,
     /// `allowed_uids`: if not empty, only these user ids may connect (checked with SO_PEERCRED), besides `allowed_gids`.
     pub allowed_uids: Vec<u32>,
     /// `allowed_gids`: if not empty, processes whose primary group is one of these may connect.
@@ -48,6 +54,9 @@ pub struct Config {
     pub extended_length: bool,
     /// `max_file_size`: largest file read from a chip, in bytes.
     pub max_file_size: usize,
+    /// `simulate_apdu_delay_ms`: with `simulate`, how long the software reader
+    /// takes for each APDU (to try progress bars and timeouts; 0: as fast as it can).
+    pub simulate_apdu_delay_ms: u64,
     /// `[tcp]`: the optional loopback TCP listener for browser-based kiosks.
     pub tcp: TcpConfig,
 }
@@ -77,6 +86,7 @@ impl Default for Config {
         Self {
             socket: PathBuf::from(DEFAULT_SOCKET),
             socket_mode: 0o660,
+            socket_group: None,
             allowed_uids: Vec::new(),
             allowed_gids: Vec::new(),
             max_connections: 64,
@@ -90,6 +100,7 @@ impl Default for Config {
             log_level: "info".into(),
             extended_length: false,
             max_file_size: crate::protocol::read::DEFAULT_MAX_FILE_SIZE,
+            simulate_apdu_delay_ms: 0,
             tcp: TcpConfig::default(),
         }
     }
@@ -160,6 +171,12 @@ impl Config {
         if self.socket_mode > 0o777 {
             return invalid("socket_mode", "must be permission bits (0o000–0o777)");
         }
+        if self.socket_group.as_deref().is_some_and(|g| g.is_empty() || g.len() > MAX_GROUP_NAME) {
+            return invalid("socket_group", "must be a group name or a numeric gid");
+        }
+        if self.simulate_apdu_delay_ms > MAX_SIMULATE_APDU_DELAY_MS {
+            return invalid("simulate_apdu_delay_ms", "must be at most 10000");
+        }
         if self.max_connections == 0 || self.max_connections > 4096 {
             return invalid("max_connections", "must be 1–4096");
         }
@@ -220,6 +237,12 @@ mod tests {
         assert!(e.contains("tcp.address"), "{e}");
         let e = Config::parse("[tcp]\nenabled = true").unwrap_err().to_string();
         assert!(e.contains("tcp.token_file"), "{e}");
+        let e = Config::parse("socket_group = \"\"").unwrap_err().to_string();
+        assert!(e.contains("`socket_group`"), "{e}");
+        let e = Config::parse("simulate_apdu_delay_ms = 10001").unwrap_err().to_string();
+        assert!(e.contains("`simulate_apdu_delay_ms`"), "{e}");
+        let c = Config::parse("socket_group = \"nogroup\"\nsimulate_apdu_delay_ms = 20").unwrap();
+        assert_eq!((c.socket_group.as_deref(), c.simulate_apdu_delay_ms), (Some("nogroup"), 20));
     }
 
     #[test]

@@ -13,7 +13,12 @@
 //! This is the only layer that uses tokio. Shutdown is designed in: SIGTERM
 //! or SIGINT stops new reads, lets running ones finish within the grace
 //! period (then cancels them between APDUs), ends event streams, stops the
-//! reader monitor and removes the socket file it created.
+//! reader monitor and removes the socket file it created (if it is still
+//! its own: see [`listen`] for a socket file deleted or replaced while the
+//! daemon runs).
+//!
+//! The process cannot dump core ([`harden_process`]): its memory holds access
+//! keys, session keys and personal data until each read wipes them.
 
 pub mod backend;
 pub mod config;
@@ -61,11 +66,25 @@ pub enum StartError {
     Config(String),
 }
 
+/// Makes the process undumpable before it handles any key or document:
+/// `RLIMIT_CORE` 0 (no core file, whatever `ulimit -c` or systemd's
+/// `LimitCORE=` say) and `PR_SET_DUMPABLE` 0 (no core dump either through a
+/// `core_pattern` pipe such as systemd-coredump, which ignores the limit; no
+/// `ptrace` attach and no `/proc/<pid>/mem` for other processes of the same
+/// user; `/proc/<pid>/` files become root's). Memory holds the CAN, MRZ keys,
+/// session keys and personal data while a read runs (docs/security.md).
+pub fn harden_process() -> Result<(), String> {
+    use nix::sys::resource::{Resource, setrlimit};
+    setrlimit(Resource::RLIMIT_CORE, 0, 0).map_err(|e| format!("setrlimit(RLIMIT_CORE, 0): {e}"))?;
+    nix::sys::prctl::set_dumpable(false).map_err(|e| format!("prctl(PR_SET_DUMPABLE, 0): {e}"))?;
+    Ok(())
+}
+
 /// Runs the daemon until SIGTERM/SIGINT.
 pub async fn run(config: Config) -> Result<(), StartError> {
     let events = EventBus::new();
     let (backend, monitor, simulated_anchors): Backends = if config.simulate {
-        simulated_backend()?
+        simulated_backend(&config)?
     } else {
         let b = pcsc_backend::PcscBackend::start(events.clone());
         (b.clone(), Some(b), Vec::new())
@@ -89,10 +108,23 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             tracing::info!("using the socket passed by systemd (LISTEN_FDS)");
             (l, None)
         }
-        None => (listen::bind_unix(&config.socket, config.socket_mode).await?, Some(config.socket.clone())),
+        None => {
+            let gid = config.socket_group.as_deref().map(listen::resolve_group).transpose()?;
+            let (own, listener) = listen::OwnSocket::bind(&config.socket, config.socket_mode, gid).await?;
+            (listener, Some(own))
+        }
     };
     let allow = listen::AllowList { uids: config.allowed_uids.clone(), gids: config.allowed_gids.clone() };
-    let unix = listen::GuardedUnix::new(unix, allow, config.max_connections);
+    let mut unix = listen::GuardedUnix::new(unix, allow, config.max_connections);
+    // Our own socket file is watched: re-created if deleted (listen.rs).
+    let socket_watch = match &own_socket {
+        Some(own) => {
+            let (replace_tx, replace_rx) = tokio::sync::mpsc::unbounded_channel();
+            unix = unix.with_replacements(replace_rx);
+            Some(own.watch(replace_tx, shutdown_tx.subscribe())?)
+        }
+        None => None,
+    };
     let mut servers = tokio::task::JoinSet::new();
     {
         let mut stop = shutdown_tx.subscribe();
@@ -188,16 +220,21 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     if let Some(monitor) = monitor {
         monitor.shutdown();
     }
-    if let Some(path) = own_socket {
-        let _ = std::fs::remove_file(&path);
+    if let Some(watch) = socket_watch {
+        // Stopped before the file is removed, so that it does not re-create it.
+        watch.abort();
+        let _ = watch.await;
+    }
+    if let Some(own) = own_socket {
+        own.remove();
     }
     tracing::info!("mrtdd stopped");
     Ok(())
 }
 
 #[cfg(feature = "software-chip")]
-fn simulated_backend() -> Result<Backends, StartError> {
-    let b = simulated::SimulatedBackend::new()?;
+fn simulated_backend(config: &Config) -> Result<Backends, StartError> {
+    let b = simulated::SimulatedBackend::new(Duration::from_millis(config.simulate_apdu_delay_ms))?;
     let cscas = b.csca_certificates().to_vec();
     Ok((Arc::new(b), None, cscas))
 }
@@ -213,7 +250,7 @@ fn simulated_reader_name() -> &'static str {
 }
 
 #[cfg(not(feature = "software-chip"))]
-fn simulated_backend() -> Result<Backends, StartError> {
+fn simulated_backend(_config: &Config) -> Result<Backends, StartError> {
     Err(StartError::Config("this build has no software reader (feature software-chip)".into()))
 }
 
