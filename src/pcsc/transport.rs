@@ -74,4 +74,23 @@ impl Transceive for PcscTransport<'_> {
         }
         Ok(out)
     }
+
+    /// `SCardStatus`'s ATR.
+    fn atr(&self) -> Option<Vec<u8>> {
+        self.card.status2_owned().ok().map(|s| s.atr().to_vec()).filter(|a| !a.is_empty())
+    }
+
+    /// `SCARD_ATTR_MAXINPUT` (a pcsc-lite attribute: libccid answers with the
+    /// reader's `dwMaxCCIDMessageLength` less the 10-byte CCID header; drivers
+    /// that do not know it, vpcd among them, fail the call, which is `None`).
+    fn max_apdu(&self) -> Option<usize> {
+        let value = self.card.get_attribute_owned(pcsc::Attribute::Maxinput).ok()?;
+        // A native-endian DWORD: libccid writes a uint32_t; other drivers may write an unsigned long.
+        let n = match value.as_slice() {
+            [a, b, c, d] => u64::from(u32::from_ne_bytes([*a, *b, *c, *d])),
+            [a, b, c, d, e, f, g, h] => u64::from_ne_bytes([*a, *b, *c, *d, *e, *f, *g, *h]),
+            _ => return None,
+        };
+        usize::try_from(n).ok().filter(|&n| n > 0)
+    }
 }

@@ -17,17 +17,38 @@ pub const MAX_CHAINED_RESPONSE: usize = 65_538;
 pub trait Transceive {
     /// Transmits `command` (a serialized APDU) and returns the response bytes.
     fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError>;
+    /// The card's ATR (for a contactless card, the one the reader built from
+    /// its ATS), when the transport knows it.
+    fn atr(&self) -> Option<Vec<u8>> {
+        None
+    }
+    /// The largest APDU the reader passes (PC/SC `SCARD_ATTR_MAXINPUT`), when it says.
+    fn max_apdu(&self) -> Option<usize> {
+        None
+    }
 }
 
 impl<T: Transceive + ?Sized> Transceive for &mut T {
     fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         (**self).transceive(command)
     }
+    fn atr(&self) -> Option<Vec<u8>> {
+        (**self).atr()
+    }
+    fn max_apdu(&self) -> Option<usize> {
+        (**self).max_apdu()
+    }
 }
 
 impl<T: Transceive + ?Sized> Transceive for Box<T> {
     fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         (**self).transceive(command)
+    }
+    fn atr(&self) -> Option<Vec<u8>> {
+        (**self).atr()
+    }
+    fn max_apdu(&self) -> Option<usize> {
+        (**self).max_apdu()
     }
 }
 
