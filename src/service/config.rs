@@ -17,6 +17,39 @@ pub const MAX_GROUP_NAME: usize = 256;
 /// Largest `simulate_apdu_delay_ms`.
 pub const MAX_SIMULATE_APDU_DELAY_MS: u64 = 10_000;
 
+/// The `extended_length` key ([`crate::protocol::extended_length`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExtendedLengthSetting {
+    /// Detect per card.
+    #[default]
+    Auto,
+    /// Always.
+    On,
+    /// Never.
+    Off,
+}
+
+impl<'de> Deserialize<'de> for ExtendedLengthSetting {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Flag(bool),
+            Word(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::Flag(true) => Ok(Self::On),
+            Raw::Flag(false) => Ok(Self::Off),
+            Raw::Word(w) => match w.as_str() {
+                "auto" => Ok(Self::Auto),
+                "on" => Ok(Self::On),
+                "off" => Ok(Self::Off),
+                _ => Err(serde::de::Error::custom("expected \"auto\", \"on\", \"off\", true or false")),
+            },
+        }
+    }
+}
+
 /// Everything configurable. Field docs are the reference for each key.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -50,8 +83,10 @@ pub struct Config {
     pub simulate: bool,
     /// `log_level`: `error`, `warn`, `info`, `debug` or `trace` (or a tracing filter).
     pub log_level: String,
-    /// `extended_length`: read with extended-length APDUs (only with readers and chips known to support them).
-    pub extended_length: bool,
+    /// `extended_length`: `"auto"` (default: detected per card from the reader's
+    /// largest APDU, the ATR and EF.ATR/INFO, remembered per reader and ATR),
+    /// `"on"` (always) or `"off"` (short APDUs only); `true`/`false` mean on/off.
+    pub extended_length: ExtendedLengthSetting,
     /// `max_file_size`: largest file read from a chip, in bytes.
     pub max_file_size: usize,
     /// `simulate_apdu_delay_ms`: with `simulate`, how long the software reader
@@ -98,7 +133,7 @@ impl Default for Config {
             strict_pki: false,
             simulate: false,
             log_level: "info".into(),
-            extended_length: false,
+            extended_length: ExtendedLengthSetting::Auto,
             max_file_size: crate::protocol::read::DEFAULT_MAX_FILE_SIZE,
             simulate_apdu_delay_ms: 0,
             tcp: TcpConfig::default(),
@@ -243,6 +278,19 @@ mod tests {
         assert!(e.contains("`simulate_apdu_delay_ms`"), "{e}");
         let c = Config::parse("socket_group = \"nogroup\"\nsimulate_apdu_delay_ms = 20").unwrap();
         assert_eq!((c.socket_group.as_deref(), c.simulate_apdu_delay_ms), (Some("nogroup"), 20));
+    }
+
+    #[test]
+    fn extended_length_words_and_flags() {
+        let setting = |v: &str| Config::parse(&format!("extended_length = {v}")).map(|c| c.extended_length);
+        assert_eq!(Config::default().extended_length, ExtendedLengthSetting::Auto);
+        assert_eq!(setting("\"auto\"").unwrap(), ExtendedLengthSetting::Auto);
+        assert_eq!(setting("\"on\"").unwrap(), ExtendedLengthSetting::On);
+        assert_eq!(setting("true").unwrap(), ExtendedLengthSetting::On);
+        assert_eq!(setting("\"off\"").unwrap(), ExtendedLengthSetting::Off);
+        assert_eq!(setting("false").unwrap(), ExtendedLengthSetting::Off);
+        let e = setting("\"sometimes\"").unwrap_err().to_string();
+        assert!(e.contains("extended_length"), "{e}");
     }
 
     #[test]

@@ -8,16 +8,18 @@
 //! `DocumentRead` (zeroized on drop) dies on the read's thread.
 
 use crate::api::{self, Event, ReadRequest};
+use crate::protocol::extended_length::{Decision, ExtendedLength, Hints};
 use crate::protocol::lds::{DataGroup, FileId};
 use crate::protocol::read::{ReadHooks, ReadLimits};
 use crate::protocol::session::{AccessKey, ReadOptions, read_document};
+use crate::protocol::transceive::Transceive;
 use crate::protocol::verify::{ChainMode, TrustAnchors, verify_sod};
 use crate::service::backend::{Availability, Backend};
-use crate::service::config::Config;
+use crate::service::config::{Config, ExtendedLengthSetting};
 use crate::service::convert;
 use crate::service::error::ServiceError;
 use crate::service::events::EventBus;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -45,7 +47,13 @@ pub struct Reads {
     next_id: AtomicU64,
     /// The trust anchors of passive authentication, replaced on SIGHUP.
     trust: RwLock<Arc<TrustAnchors>>,
+    /// Extended-length decisions remembered per reader for the card of that ATR
+    /// (so only a card's first read spends an APDU on EF.ATR/INFO).
+    extended: Mutex<HashMap<String, (Vec<u8>, Decision)>>,
 }
+
+/// Readers whose extended-length decision is remembered at most (one entry per reader).
+const MAX_REMEMBERED_READERS: usize = 64;
 
 /// Marks a reader busy for as long as it lives.
 struct BusyGuard<'a> {
@@ -97,6 +105,48 @@ impl Reads {
             cancels: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
             trust: RwLock::new(Arc::new(TrustAnchors::new())),
+            extended: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The extended-length policy for a read on `reader` over `t`
+    /// ([`crate::protocol::extended_length`]): from the configuration, or
+    /// detected with the transport's ATR and largest APDU and what an earlier
+    /// read of a card with the same ATR in this reader found.
+    ///
+    /// A decision is remembered by (reader, ATR) rather than per insertion: a
+    /// card of the same ATR is the same chip product, whose support does not
+    /// change; a read that fails forgets it, so a wrong memory costs one read.
+    fn extended_policy(&self, reader: &str, t: &dyn Transceive) -> ExtendedLength {
+        match self.config.extended_length {
+            ExtendedLengthSetting::Off => ExtendedLength::Off,
+            ExtendedLengthSetting::On => ExtendedLength::On,
+            ExtendedLengthSetting::Auto => {
+                let atr = t.atr();
+                let remembered = self
+                    .extended
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(reader)
+                    .and_then(|(seen, d)| (atr.as_deref() == Some(seen.as_slice())).then_some(*d));
+                ExtendedLength::Auto(Hints { atr, reader_max_apdu: t.max_apdu(), remembered })
+            }
+        }
+    }
+
+    /// Remembers (or, after a failed read, forgets) the decision for `reader`.
+    fn remember_extended(&self, reader: &str, atr: Option<Vec<u8>>, decision: Option<Decision>) {
+        let mut map = self.extended.lock().unwrap_or_else(|p| p.into_inner());
+        match (atr, decision) {
+            (Some(atr), Some(d)) if self.config.extended_length == ExtendedLengthSetting::Auto => {
+                if map.len() >= MAX_REMEMBERED_READERS && !map.contains_key(reader) {
+                    map.clear();
+                }
+                map.insert(reader.to_owned(), (atr, d));
+            }
+            _ => {
+                map.remove(reader);
+            }
         }
     }
 
@@ -212,11 +262,7 @@ impl Reads {
         let (rid, rdr, cancel2) = (read_id.clone(), reader.clone(), cancel.clone());
         let options = ReadOptions {
             data_groups,
-            limits: ReadLimits {
-                max_file_size: self.config.max_file_size,
-                extended_length: self.config.extended_length,
-                ..ReadLimits::default()
-            },
+            limits: ReadLimits { max_file_size: self.config.max_file_size, ..ReadLimits::default() },
             ..ReadOptions::default()
         };
         let read_timeout = Duration::from_millis(self.config.read_timeout_ms);
@@ -231,8 +277,17 @@ impl Reads {
                 // The deadline counts from the start of the read proper, after any wait for a card.
                 deadline: Instant::now() + wait + read_timeout,
             };
-            let result =
-                this.backend.with_card(&rdr, wait, &cancel2, &mut |t| read_document(t, &key, &options, &mut hooks));
+            let mut atr = None;
+            let result = this.backend.with_card(&rdr, wait, &cancel2, &mut |t| {
+                let options = ReadOptions { extended_length: this.extended_policy(&rdr, &*t), ..options.clone() };
+                atr = t.atr();
+                read_document(t, &key, &options, &mut hooks)
+            });
+            let decision = result.as_ref().ok().map(|doc| doc.extended_length);
+            if let Some(d) = decision {
+                tracing::debug!(reader = rdr, extended = d.enabled, source = d.source.as_str(), "extended length");
+            }
+            this.remember_extended(&rdr, atr, decision);
             let elapsed = started.elapsed();
             // Passive authentication (signature and chain), then the response, built here on the
             // read's thread; the DocumentRead is zeroized when it drops.
