@@ -66,7 +66,13 @@ where
         let closed = closed_rx.clone();
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
-            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).max_buf_size(MAX_HEAD_BYTES);
+            // half_close: a client that shuts down its sending side after the request (as `nc -N`
+            // does) still gets its answer; without it hyper drops the response on that EOF.
+            builder
+                .timer(TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .max_buf_size(MAX_HEAD_BYTES)
+                .half_close(true);
             let mut conn = pin!(builder.serve_connection(TokioIo::new(io), service));
             let result = tokio::select! {
                 result = conn.as_mut() => result,

@@ -130,12 +130,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         let mut stop = shutdown_tx.subscribe();
         let app = app.clone();
         servers.spawn(async move {
-            let r = axum::serve(unix, app).with_graceful_shutdown(async move {
+            http::serve(unix, app, async move {
                 let _ = stop.wait_for(|s| *s).await;
-            });
-            if let Err(e) = r.await {
-                tracing::error!(error = %e, "the Unix socket server failed");
-            }
+            })
+            .await;
         });
     }
     if config.tcp.enabled {
@@ -149,12 +147,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         tracing::info!(address = %config.tcp.address, "loopback TCP listener enabled");
         let mut stop = shutdown_tx.subscribe();
         servers.spawn(async move {
-            let r = axum::serve(listener, tcp_app).with_graceful_shutdown(async move {
+            http::serve(listener, tcp_app, async move {
                 let _ = stop.wait_for(|s| *s).await;
-            });
-            if let Err(e) = r.await {
-                tracing::error!(error = %e, "the TCP server failed");
-            }
+            })
+            .await;
         });
     }
 

@@ -104,6 +104,10 @@ impl core::str::FromStr for DataGroup {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
         let n = s.strip_prefix("DG").or_else(|| s.strip_prefix("dg")).ok_or(())?;
+        // Exactly `DG1`..`DG16`: no sign or leading zero (`u8::from_str` would take "+1" and "01").
+        if n.starts_with('0') || !n.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(());
+        }
         n.parse::<u8>().ok().and_then(Self::new).ok_or(())
     }
 }
