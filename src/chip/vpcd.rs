@@ -13,10 +13,14 @@
 //! | `00 01 04` | get ATR | the [`ATR`] |
 //! | `LL LL <APDU>` | a command APDU | the response APDU |
 //!
-//! The card is "inserted" while connected. When the chip stops answering (an
-//! injected [`CardRemoved`](super::Fault::CardRemoved) or
-//! [`Timeout`](super::Fault::Timeout) fault) the bridge closes the connection
-//! — pcscd sees the card leave — and returns. When pcscd closes the
+//! The card is "inserted" while connected. When the card leaves (an injected
+//! [`CardRemoved`](super::Fault::CardRemoved) fault) the bridge closes the
+//! connection — pcscd sees the card leave — and returns. When the chip stops
+//! answering but stays in the field (an injected
+//! [`Timeout`](super::Fault::Timeout) fault) the bridge sends nothing back and
+//! keeps the connection: pcscd's `SCardTransmit` then waits (vpcd has no time
+//! limit), until a power cycle or reset from pcscd (the chip answers again) or
+//! until the card is taken away (`stop`). When pcscd closes the
 //! connection (it was restarted), the chip is reset and the bridge connects
 //! again. It also keeps retrying while vpcd is not listening yet. Setting
 //! `stop` ends it within [`POLL`]: the card leaves the reader.
@@ -30,6 +34,7 @@
 //! under a millisecond per APDU on loopback.
 
 use super::card::{ATR, SoftwareChip};
+use crate::protocol::error::TransportError;
 use crate::protocol::transceive::Transceive;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpStream};
@@ -175,10 +180,12 @@ fn connection(chip: &mut impl ChipAccess, mut stream: TcpStream, stop: &AtomicBo
                 [_] => None, // unknown control message
                 apdu => match chip.with(|c| c.transceive(apdu)) {
                     Ok(response) => Some(response),
-                    Err(_) => {
+                    Err(TransportError::CardRemoved) => {
                         let _ = stream.shutdown(Shutdown::Both);
                         return Ok(Ended::CardGone);
                     }
+                    // A chip that stopped answering, still in the field: no answer at all.
+                    Err(_) => None,
                 },
             };
             pending.drain(..2 + len);
@@ -277,6 +284,30 @@ mod tests {
         assert_eq!(pcscd.read_to_end(&mut rest).unwrap(), 0, "no answer: the card left");
         let chip = handle.join().unwrap().unwrap();
         assert_eq!(chip.apdu_count(), 2);
+    }
+
+    #[test]
+    fn a_chip_that_stops_answering_stays_silent_until_a_power_cycle() {
+        let mut chip = SoftwareChip::new(Document::td3_specimen().unwrap());
+        chip.inject(Fault::Timeout.at_apdu(2));
+        let (listener, stop, handle) = start(chip);
+        let (mut pcscd, _) = listener.accept().unwrap();
+        send(&mut pcscd, &SELECT_APPLET);
+        assert_eq!(receive(&mut pcscd), [0x90, 0x00]);
+        send(&mut pcscd, &SELECT_APPLET);
+        pcscd.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        let mut byte = [0u8; 1];
+        let e = pcscd.read(&mut byte).unwrap_err();
+        assert!(matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut), "no answer, connection open: {e}");
+        pcscd.set_read_timeout(None).unwrap();
+        // Power off and on: the chip answers again (its trigger was APDU 2 only).
+        send(&mut pcscd, &[0x00]);
+        send(&mut pcscd, &[0x01]);
+        send(&mut pcscd, &SELECT_APPLET);
+        assert_eq!(receive(&mut pcscd), [0x90, 0x00]);
+        stop.store(true, Ordering::SeqCst);
+        let chip = handle.join().unwrap().unwrap();
+        assert_eq!(chip.apdu_count(), 3);
     }
 
     #[test]

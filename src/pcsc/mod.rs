@@ -8,6 +8,9 @@
 //!   [`connect`]: the calls a session needs around a read.
 //! - [`PcscError`]: failures grouped by cause; the single classification of
 //!   PC/SC return codes, and their mapping to [`TransportError`].
+//! - [`establish_with_link`] and [`PcscLink`] (module `link`): a context
+//!   whose connection to pcscd another thread can cut, to end a call that
+//!   never returns (vpcd waits for a silent card forever; see the module).
 //! - [`Watcher`] (module `watch`): a reader monitor's blocking
 //!   `SCardGetStatusChange` over every reader and the PnP pseudo-reader,
 //!   ended from another thread by its [`Canceller`]. [`disconnect`] ends a
@@ -50,10 +53,12 @@
 //! [`TransportError`]: crate::protocol::error::TransportError
 
 mod error;
+mod link;
 mod transport;
 mod watch;
 
 pub use error::PcscError;
+pub use link::{PcscLink, establish_with_link};
 pub use transport::{PcscTransport, RECEIVE_BUFFER_SIZE};
 pub use watch::{Canceller, ReaderStatus, WATCH_ATTEMPTS, Wake, Watcher};
 
@@ -80,6 +85,12 @@ pub struct ReaderInfo {
 ///
 /// [`PcscError::ServiceUnavailable`] when pcscd is not running.
 pub fn establish() -> Result<pcsc::Context, PcscError> {
+    let _guard = link::connecting();
+    establish_unlocked()
+}
+
+/// [`establish`] for callers that hold [`link::connecting`].
+fn establish_unlocked() -> Result<pcsc::Context, PcscError> {
     pcsc::Context::establish(pcsc::Scope::User).map_err(|code| failed("SCardEstablishContext", code))
 }
 

@@ -168,6 +168,8 @@ impl Canceller {
     /// Cancels the blocking call in progress on the context, if any (a
     /// cancel with no call in progress does nothing, per pcsc-lite).
     pub fn cancel(&self) -> Result<(), PcscError> {
+        // pcsc-lite's SCardCancel opens a connection of its own to pcscd.
+        let _guard = crate::pcsc::link::connecting();
         self.ctx.cancel().map_err(|code| failed("SCardCancel", code))
     }
 }

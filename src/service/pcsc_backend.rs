@@ -19,6 +19,18 @@
 //!   mode, runs the read inside one PC/SC transaction, disconnects with a
 //!   card reset and releases the context — on every path (they are RAII
 //!   handles; nothing outlives the call).
+//! - while a card session runs, a **watchdog** thread (`pcsc-watchdog`,
+//!   scoped to the session) waits for the read's deadline. The protocol core
+//!   checks the deadline between APDUs, but a PC/SC call can block for ever
+//!   (measured: vpcd waits for a silent card with no time limit; see
+//!   [`crate::pcsc::PcscLink`]). If the session is still running
+//!   [`DEADLINE_GRACE`] after the deadline, or [`CANCEL_GRACE`] after the
+//!   caller's cancel flag was set (shutdown), the watchdog cuts the
+//!   session's connection to pcscd: the blocked call returns at once, the
+//!   session releases its handles, and the read ends as cancelled (`timeout`,
+//!   or `shutting_down` during shutdown). The reader itself stays blocked in
+//!   pcscd until the card answers or leaves; later reads on it meet the same
+//!   deadline instead of hanging.
 //!
 //! # When pcscd is away
 //! pcscd not running at start-up, or stopping later (`SCARD_E_NO_SERVICE`,
@@ -74,11 +86,22 @@ pub const SHUTDOWN_CANCEL_INTERVAL: Duration = Duration::from_millis(10);
 /// How long [`PcscBackend::shutdown`] waits for the monitor thread before
 /// leaving it behind (with a warning).
 pub const SHUTDOWN_LIMIT: Duration = Duration::from_secs(5);
+/// How long a card session may run past the read's deadline before the
+/// watchdog cuts its connection to pcscd. The protocol core stops at the
+/// deadline between two APDUs; this margin leaves it that chance first.
+pub const DEADLINE_GRACE: Duration = Duration::from_millis(250);
+/// How long a card session may run after its cancel flag was set before the
+/// watchdog cuts its connection to pcscd (a wait for a card sees the flag
+/// within [`CARD_WAIT_SLICE`], a read within one APDU).
+pub const CANCEL_GRACE: Duration = Duration::from_millis(500);
 
 /// PC/SC readers watched by a monitor thread; cards read on the callers' threads.
 pub struct PcscBackend {
     /// State shared with the monitor thread.
     shared: Arc<Shared>,
+    /// The deadline of one read from the end of its wait for a card
+    /// (`read_timeout_ms`); the session watchdog enforces it.
+    read_timeout: Duration,
     /// The monitor thread, until [`shutdown`](Self::shutdown) joins it.
     monitor: Mutex<Option<JoinHandle<()>>>,
 }
@@ -357,7 +380,20 @@ impl PcscBackend {
     /// If the thread cannot be created (out of resources) the failure is
     /// logged and the backend stays [`Availability::Unavailable`] with no
     /// readers; reads then fail with `pcsc_unavailable`.
+    ///
+    /// Card sessions are held to the default `read_timeout_ms`
+    /// ([`Config::default`](crate::service::config::Config)); see
+    /// [`start_with_read_timeout`](Self::start_with_read_timeout).
     pub fn start(events: EventBus) -> Arc<PcscBackend> {
+        let read_timeout = Duration::from_millis(crate::service::config::Config::default().read_timeout_ms);
+        Self::start_with_read_timeout(events, read_timeout)
+    }
+
+    /// [`start`](Self::start), with card sessions held to `read_timeout`
+    /// (the configuration's `read_timeout_ms`): a session still running
+    /// [`DEADLINE_GRACE`] after `wait + read_timeout` is cut off by its
+    /// watchdog (see the [module documentation](self)).
+    pub fn start_with_read_timeout(events: EventBus, read_timeout: Duration) -> Arc<PcscBackend> {
         let shared = Arc::new(Shared {
             readers: RwLock::new(Vec::new()),
             available: AtomicBool::new(true),
@@ -387,7 +423,7 @@ impl PcscBackend {
                 None
             }
         };
-        Arc::new(PcscBackend { shared, monitor: Mutex::new(handle) })
+        Arc::new(PcscBackend { shared, read_timeout, monitor: Mutex::new(handle) })
     }
 
     /// Stops the reader monitor and joins its thread (at most
@@ -462,22 +498,142 @@ fn wait_for_card(
 }
 
 /// One card session on the caller's thread, with its own context: wait,
-/// connect, transaction, read. Every handle is released when this returns.
+/// connect, transaction, read, under a [`watchdog`]. Every handle is
+/// released when this returns.
 fn card_session(
     reader: &str,
     wait: Duration,
+    read_timeout: Duration,
     cancel: &AtomicBool,
     read: &mut dyn FnMut(&mut dyn Transceive) -> Result<DocumentRead, CoreError>,
 ) -> Result<DocumentRead, ServiceError> {
     let started = Instant::now();
     let deadline = started + wait.min(MAX_CARD_WAIT);
-    let ctx = adapter::establish().map_err(|e| match e {
+    let (ctx, link) = adapter::establish_with_link().map_err(|e| match e {
         PcscError::ServiceUnavailable { .. } => ServiceError::PcscUnavailable,
         other => ServiceError::Internal(other.to_string()),
     })?;
+    // An unrepresentable deadline (a read timeout near Duration::MAX) is a day after the wait.
+    let limit = deadline
+        .checked_add(read_timeout.saturating_add(DEADLINE_GRACE))
+        .or_else(|| deadline.checked_add(MAX_CARD_WAIT))
+        .unwrap_or(deadline);
+    let (outcome, cut) = watched(link.as_ref(), limit, cancel, || session(&ctx, reader, deadline, cancel, read));
+    // Released only now: the watchdog thread, which may use the link, has ended.
+    drop(ctx);
+    match (outcome, cut) {
+        (Ok(document), _) => Ok(document),
+        (Err(e), Some(why)) => {
+            tracing::warn!(
+                reader,
+                why = why.as_str(),
+                ms = started.elapsed().as_millis(),
+                error = %e,
+                "card session cut off: a PC/SC call did not return; its connection to pcscd was closed"
+            );
+            Err(ServiceError::Chip(CoreError::Cancelled))
+        }
+        (Err(e), None) => Err(e),
+    }
+}
+
+/// Why the watchdog cut a card session off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    /// [`DEADLINE_GRACE`] past the read's deadline.
+    Deadline,
+    /// [`CANCEL_GRACE`] after the cancel flag was set.
+    Cancelled,
+}
+
+impl Cut {
+    fn as_str(self) -> &'static str {
+        match self {
+            Cut::Deadline => "deadline",
+            Cut::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Runs `f` (a card session) on this thread while a scoped watchdog thread
+/// waits for `limit` or for `cancel` to stay set for [`CANCEL_GRACE`]; then
+/// it severs `link`, which ends any PC/SC call blocked on it. Returns `f`'s
+/// result and why the watchdog cut in, if it did. Without a link (or if the
+/// thread cannot be created) `f` simply runs.
+fn watched<T>(
+    link: Option<&adapter::PcscLink>,
+    limit: Instant,
+    cancel: &AtomicBool,
+    f: impl FnOnce() -> T,
+) -> (T, Option<Cut>) {
+    let Some(link) = link else { return (f(), None) };
+    let done = Mutex::new(false);
+    let wake = Condvar::new();
+    std::thread::scope(|scope| {
+        let dog = std::thread::Builder::new()
+            .name("pcsc-watchdog".into())
+            .spawn_scoped(scope, || watchdog(link, limit, cancel, &done, &wake));
+        let result = f();
+        *lock(&done) = true;
+        wake.notify_all();
+        let cut = match dog {
+            Ok(dog) => dog.join().unwrap_or(None),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start a card session watchdog; the session ran without one");
+                None
+            }
+        };
+        (result, cut)
+    })
+}
+
+/// The watchdog's body (see [`watched`]). Between checks it sleeps on `wake`
+/// (set when the session ends) for at most [`CARD_WAIT_SLICE`], to see the
+/// cancel flag, which has no notification of its own.
+fn watchdog(
+    link: &adapter::PcscLink,
+    limit: Instant,
+    cancel: &AtomicBool,
+    done: &Mutex<bool>,
+    wake: &Condvar,
+) -> Option<Cut> {
+    let mut finished = lock(done);
+    let mut cancelled_at: Option<Instant> = None;
+    let cut = loop {
+        if *finished {
+            return None;
+        }
+        let now = Instant::now();
+        if now >= limit {
+            break Cut::Deadline;
+        }
+        if cancel.load(Ordering::SeqCst) {
+            let at = *cancelled_at.get_or_insert(now);
+            if now.duration_since(at) >= CANCEL_GRACE {
+                break Cut::Cancelled;
+            }
+        }
+        let sleep = limit.saturating_duration_since(now).min(CARD_WAIT_SLICE);
+        finished = wake.wait_timeout(finished, sleep).unwrap_or_else(PoisonError::into_inner).0;
+    };
+    drop(finished);
+    let severed = link.sever();
+    tracing::debug!(why = cut.as_str(), severed, "card session watchdog fired");
+    Some(cut)
+}
+
+/// The session proper, on `ctx`: wait, connect, transaction, read, disconnect.
+fn session(
+    ctx: &adapter::Context,
+    reader: &str,
+    deadline: Instant,
+    cancel: &AtomicBool,
+    read: &mut dyn FnMut(&mut dyn Transceive) -> Result<DocumentRead, CoreError>,
+) -> Result<DocumentRead, ServiceError> {
+    let started = Instant::now();
     let mut card = loop {
-        wait_for_card(&ctx, reader, deadline, cancel)?;
-        match adapter::connect(&ctx, reader) {
+        wait_for_card(ctx, reader, deadline, cancel)?;
+        match adapter::connect(ctx, reader) {
             Ok(card) => break card,
             // The card left between the wait and the connect: wait again while there is time.
             Err(PcscError::NoCard { .. } | PcscError::CardRemoved { .. }) if Instant::now() < deadline => continue,
@@ -489,7 +645,6 @@ fn card_session(
     tracing::debug!(reader, waited_ms = connected.duration_since(started).as_millis(), "card connected");
     let outcome = adapter::with_transaction(&mut card, |transport| read(transport));
     adapter::disconnect(card);
-    drop(ctx);
     let read_ms = connected.elapsed().as_millis();
     match outcome {
         Ok(Ok(document)) => {
@@ -553,7 +708,11 @@ impl Backend for PcscBackend {
     /// `TransportError::CardRemoved` or `ShortResponse` from the adapter),
     /// except that pcscd stopping mid-read is [`ServiceError::PcscUnavailable`]
     /// (the transmit said so, or an ambiguous transport failure came while
-    /// pcscd refuses new contexts).
+    /// pcscd refuses new contexts). A session its watchdog cut off (a PC/SC
+    /// call still blocked [`DEADLINE_GRACE`] past `wait` + the read timeout,
+    /// or [`CANCEL_GRACE`] after `cancel` was set) is
+    /// `ServiceError::Chip(CoreError::Cancelled)`, like a read the protocol
+    /// core stopped at its deadline.
     fn with_card(
         &self,
         reader: &str,
@@ -561,7 +720,7 @@ impl Backend for PcscBackend {
         cancel: &AtomicBool,
         read: &mut dyn FnMut(&mut dyn Transceive) -> Result<DocumentRead, CoreError>,
     ) -> Result<DocumentRead, ServiceError> {
-        card_session(reader, wait, cancel, read)
+        card_session(reader, wait, self.read_timeout, cancel, read)
     }
 }
 
@@ -738,7 +897,7 @@ mod tests {
         // With or without pcscd: cancelled before any wait, or pcscd unavailable; never a panic.
         let cancel = AtomicBool::new(true);
         let mut never = |_: &mut dyn Transceive| -> Result<DocumentRead, CoreError> { Err(CoreError::Cancelled) };
-        let err = card_session("Virtual PCD 00 01", Duration::MAX, &cancel, &mut never).unwrap_err();
+        let err = card_session("Virtual PCD 00 01", Duration::MAX, Duration::MAX, &cancel, &mut never).unwrap_err();
         assert!(
             matches!(err, ServiceError::PcscUnavailable | ServiceError::Timeout("cancelled while waiting for a card")),
             "{err:?}"
