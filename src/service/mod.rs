@@ -86,7 +86,10 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let (backend, monitor, simulated_anchors): Backends = if config.simulate {
         simulated_backend(&config)?
     } else {
-        let b = pcsc_backend::PcscBackend::start(events.clone());
+        let b = pcsc_backend::PcscBackend::start_with_read_timeout(
+            events.clone(),
+            Duration::from_millis(config.read_timeout_ms),
+        );
         (b.clone(), Some(b), Vec::new())
     };
     let reads = Arc::new(Reads::new(backend, events.clone(), config.clone()));
