@@ -81,7 +81,9 @@ impl Daemon {
         head.push_str("\r\n");
         let mut raw = head.into_bytes();
         raw.extend_from_slice(body);
-        let response = self.raw(&raw, true);
+        // Connection: close ends the answer; the request side stays open (the daemon takes a
+        // half-close before the answer as the client gone).
+        let response = self.raw(&raw, false);
         let (status, _, body) = parse(&response).unwrap_or_else(|| panic!("no response to {method} {path}"));
         (status, body)
     }
@@ -285,7 +287,7 @@ fn malformed_http_is_refused_and_nothing_else_happens() {
         ),
     ];
     for (name, bytes, want) in cases {
-        let response = d.raw(&bytes, true);
+        let response = d.raw(&bytes, false);
         match want {
             Some(status) => {
                 let (got, head, body) = parse(&response).unwrap_or_else(|| panic!("{name}: no answer"));
@@ -407,7 +409,7 @@ fn bodies_content_types_and_json() {
         b"0\r\n\r\n".to_vec(),
     ]
     .concat();
-    let (status, _, body) = parse(&d.raw(&chunked, true)).unwrap();
+    let (status, _, body) = parse(&d.raw(&chunked, false)).unwrap();
     let e: ErrorBody = serde_json::from_slice(&body).unwrap();
     assert_eq!((status, e.error.code), (413, ErrorCode::PayloadTooLarge));
 

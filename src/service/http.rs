@@ -66,13 +66,10 @@ where
         let closed = closed_rx.clone();
         tokio::spawn(async move {
             let mut builder = hyper::server::conn::http1::Builder::new();
-            // half_close: a client that shuts down its sending side after the request (as `nc -N`
-            // does) still gets its answer; without it hyper drops the response on that EOF.
-            builder
-                .timer(TokioTimer::new())
-                .header_read_timeout(HEADER_READ_TIMEOUT)
-                .max_buf_size(MAX_HEAD_BYTES)
-                .half_close(true);
+            // No half_close (hyper's default): the end of the client's sending side is taken as the
+            // client gone, so an event stream whose subscriber left is dropped at once instead of at
+            // its next write. A client must not shut down its side before the answer (docs/api.md).
+            builder.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).max_buf_size(MAX_HEAD_BYTES);
             let mut conn = pin!(builder.serve_connection(TokioIo::new(io), service));
             let result = tokio::select! {
                 result = conn.as_mut() => result,
