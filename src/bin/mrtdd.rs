@@ -8,6 +8,21 @@ use mrtdd::service::config::{Config, DEFAULT_CONFIG_PATH};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// `eprintln!` / `println!` that ignore write errors: a full disk or a closed
+/// pipe behind stderr/stdout must not turn into a panic (docs/reliability.md).
+macro_rules! say_err {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 #[derive(Parser, Debug)]
 #[command(version, about = "Reads electronic identity documents (ICAO 9303 eMRTD, Vietnamese CCCD) for local apps")]
 struct Args {
@@ -34,7 +49,7 @@ struct Args {
 fn main() -> ExitCode {
     // First of all, before any key or document is in memory: no core dumps (service::harden_process).
     if let Err(e) = mrtdd::service::harden_process() {
-        eprintln!("mrtdd: cannot disable core dumps: {e}");
+        say_err!("mrtdd: cannot disable core dumps: {e}");
         return ExitCode::FAILURE;
     }
     let args = Args::parse();
@@ -43,7 +58,7 @@ fn main() -> ExitCode {
         None => Config::load(std::path::Path::new(DEFAULT_CONFIG_PATH), false),
     }
     .unwrap_or_else(|e| {
-        eprintln!("mrtdd: {e}");
+        say_err!("mrtdd: {e}");
         std::process::exit(2);
     });
     if args.simulate {
@@ -59,11 +74,11 @@ fn main() -> ExitCode {
         config.log_level = level.clone();
     }
     if let Err(e) = config.validate() {
-        eprintln!("mrtdd: {e}");
+        say_err!("mrtdd: {e}");
         return ExitCode::from(2);
     }
     if args.check_config {
-        println!("configuration OK");
+        say!("configuration OK");
         return ExitCode::SUCCESS;
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -75,12 +90,15 @@ fn main() -> ExitCode {
         .with_ansi(ansi)
         .with_env_filter(filter)
         .with_target(false)
+        // A failed log write (stderr on a full disk, a closed pipe) is dropped: by default
+        // tracing-subscriber reports it with eprintln!, which panics when stderr itself fails.
+        .log_internal_errors(false)
         .init();
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("mrtdd: cannot start the async runtime: {e}");
+            say_err!("mrtdd: cannot start the async runtime: {e}");
             return ExitCode::FAILURE;
         }
     };
@@ -88,7 +106,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "mrtdd could not start");
-            eprintln!("mrtdd: {e}");
+            say_err!("mrtdd: {e}");
             ExitCode::FAILURE
         }
     }

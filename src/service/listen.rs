@@ -130,13 +130,8 @@ impl OwnSocket {
             tracing::info!(path = %path.display(), "removing a stale socket file");
             std::fs::remove_file(path).map_err(io_err(format!("removing stale {}", path.display())))?;
         }
-        let own = Arc::new(Self {
-            path: path.into(),
-            mode,
-            gid,
-            identity: Mutex::new(None),
-            lost: AtomicBool::new(false),
-        });
+        let own =
+            Arc::new(Self { path: path.into(), mode, gid, identity: Mutex::new(None), lost: AtomicBool::new(false) });
         let listener = own.create()?;
         Ok((own, listener))
     }
@@ -155,8 +150,9 @@ impl OwnSocket {
         let listener = UnixListener::bind(path).map_err(io_err(format!("binding {}", path.display())))?;
         let finish = || -> Result<FileIdentity, ListenError> {
             if let Some(gid) = self.gid {
-                nix::unistd::chown(path, None, Some(nix::unistd::Gid::from_raw(gid))).map_err(|e| {
-                    ListenError::Io { step: format!("setting the group of {}", path.display()), source: e.into() }
+                nix::unistd::chown(path, None, Some(nix::unistd::Gid::from_raw(gid))).map_err(|e| ListenError::Io {
+                    step: format!("setting the group of {}", path.display()),
+                    source: e.into(),
                 })?;
             }
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(self.mode))

@@ -159,15 +159,21 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 
     if config.simulate {
         // The demo card's keys, for people trying the API (synthetic data; stdout, not the log).
-        println!("mrtdd --simulate: the demo CCCD is on {:?}", simulated_reader_name());
-        println!(
+        // Written with errors ignored: a full or closed stdout must not stop the daemon (println! would panic).
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "mrtdd --simulate: the demo CCCD is on {:?}", simulated_reader_name());
+        let _ = writeln!(
+            out,
             "  CAN 012345; MRZ IDVNM0950123455001095012345<<6 / 9503124M3503122VNM<<<<<<<<<<<0 / NGUYEN<<VAN<AN<<<<<<<<<<<<<<<<"
         );
-        println!("  QR  001095012345||Nguyễn Văn An|12031995|Nam|...|01062021");
-        println!(
+        let _ = writeln!(out, "  QR  001095012345||Nguyễn Văn An|12031995|Nam|...|01062021");
+        let _ = writeln!(
+            out,
             "  try: curl --unix-socket {} -H 'Content-Type: application/json' -d '{{\"key\":{{\"can\":\"012345\"}}}}' http://localhost/v1/read",
             config.socket.display()
         );
+        let _ = out.flush();
     }
     let _ = sd_notify::notify(&[sd_notify::NotifyState::Ready]);
     tracing::info!(simulated = config.simulate, socket = %config.socket.display(), "mrtdd ready");

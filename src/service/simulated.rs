@@ -7,8 +7,8 @@
 //! tests that need a read to be in flight (SIGTERM mid-read).
 
 use crate::chip::{Document, SoftwareChip};
-use crate::protocol::session::DocumentRead;
 use crate::protocol::error::TransportError;
+use crate::protocol::session::DocumentRead;
 use crate::protocol::transceive::Transceive;
 use crate::service::backend::{Availability, Backend, ReaderSnapshot};
 use crate::service::error::ServiceError;
