@@ -274,6 +274,12 @@ impl SoftwareChip {
             return Err(StatusWord::SECURITY_STATUS_NOT_SATISFIED);
         }
         let fired = self.faults.fire(Site::Select, self.apdus);
+        if fired.iter().any(|f| matches!(f, Fault::CardRemovedOnSelect(fid) if *fid == file.fid)) {
+            // The card leaves as the file is selected: no answer to this command or any later one.
+            self.state = State::default();
+            self.gone = Some(TransportError::CardRemoved);
+            return Err(StatusWord::FILE_NOT_FOUND);
+        }
         let index = if fired.has(&Fault::WrongFile) { self.fs.other_than(index).unwrap_or(index) } else { index };
         self.state.ef = Some(index);
         Ok(index)
@@ -525,7 +531,14 @@ impl Transceive for SoftwareChip {
             return Err(error);
         }
         match parse_command(command) {
-            Ok(cmd) => Ok(self.process(&cmd)),
+            Ok(cmd) => {
+                let answer = self.process(&cmd);
+                // A fault took the card away while the command ran: no answer.
+                match &self.gone {
+                    Some(gone) => Err(gone.clone()),
+                    None => Ok(answer),
+                }
+            }
             // ISO/IEC 7816-3: a malformed length is a wrong length.
             Err(_) => Ok(status(StatusWord::WRONG_LENGTH).to_bytes()),
         }

@@ -117,6 +117,11 @@ pub enum Fault {
     /// `Err(TransportError::Other("timeout"))` for this APDU and every later one:
     /// a chip that stopped answering.
     Timeout,
+    /// The card leaves the field when the terminal makes the EF with this FID
+    /// current (SELECT by FID, or READ BINARY by SFI): that command and every
+    /// later one fail with `Err(TransportError::CardRemoved)`. With `0x0102`:
+    /// the card taken away after DG1 and before DG2 (HOSTILE 31).
+    CardRemovedOnSelect(u16),
 }
 
 /// Where in the chip a fault acts; triggers count the commands reaching it.
@@ -174,7 +179,7 @@ impl Fault {
             | Self::ReadAtMost(_)
             | Self::ReadWrongLengthAtEof => Site::ReadBinary,
             Self::OddInsWithoutDo53 | Self::OddInsTruncatedDo53 => Site::OddInsRead,
-            Self::WrongFile => Site::Select,
+            Self::CardRemovedOnSelect(_) | Self::WrongFile => Site::Select,
             Self::PaceRejectMseSetAt => Site::MseSetAt,
             Self::PaceBadMappingPoint => Site::PaceMapping,
             Self::PaceTokenWrong => Site::PaceMutualAuthentication,
