@@ -681,8 +681,20 @@ fn transport_failure(e: &CoreError) -> bool {
 /// True when pcscd does not accept a new context now: after an ambiguous
 /// transport failure this tells "pcscd stopped mid-read" (`pcsc_unavailable`)
 /// from "the card left" (`card_removed`). The probe's context is released at once.
+///
+/// Any failure to establish counts, not only `SCARD_E_NO_SERVICE`: measured
+/// with pcsc-lite 1.9.9, when pcscd is killed (SIGKILL) mid-read the blocked
+/// `SCardTransmit` returns `SCARD_E_SECURITY_VIOLATION`, and so does a
+/// `SCardEstablishContext` made right after (the process is still being torn
+/// down); `SCARD_E_NO_SERVICE` only comes ~100 ms later.
 fn pcscd_unreachable() -> bool {
-    matches!(adapter::establish(), Err(PcscError::ServiceUnavailable { .. }))
+    match adapter::establish() {
+        Ok(_) => false,
+        Err(e) => {
+            tracing::debug!(call = e.call(), code = ?e.code(), "probe: pcscd does not accept a new context");
+            true
+        }
+    }
 }
 
 impl Backend for PcscBackend {
