@@ -11,12 +11,12 @@
 #[path = "support/daemon.rs"]
 mod daemon;
 
+use daemon::{Daemon, Stderr, Subscriber, can_read, exchange, passport_read};
 use mrtdd::api::{ErrorCode, Event};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 use std::time::{Duration, Instant};
-use daemon::{Daemon, Stderr, Subscriber, can_read, exchange, passport_read};
 
 const FILE: &str = "daemon_faults";
 
@@ -99,16 +99,12 @@ fn assert_flat(tag: &str, d: &Daemon, before: (usize, usize)) {
 #[test]
 fn sigterm_mid_read_waits_for_the_grace_period_then_cancels() {
     // ~40 ms per APDU: the CAN read takes several seconds, the grace period 300 ms.
-    let mut d =
-        Daemon::start(FILE, "sigterm-cancel", "simulate_apdu_delay_ms = 40\nshutdown_grace_ms = 300\n");
+    let mut d = Daemon::start(FILE, "sigterm-cancel", "simulate_apdu_delay_ms = 40\nshutdown_grace_ms = 300\n");
     let mut events = Subscriber::connect(&d.socket, FILE, "sigterm-cancel");
     let socket = d.socket.clone();
-    let client = std::thread::spawn(move || daemon::parse_read(daemon::request(
-        &socket,
-        "POST",
-        "/v1/read",
-        can_read().to_string().as_bytes(),
-    )));
+    let client = std::thread::spawn(move || {
+        daemon::parse_read(daemon::request(&socket, "POST", "/v1/read", can_read().to_string().as_bytes()))
+    });
     // In flight: the read has started and is transferring files.
     loop {
         if let Event::ReadProgress { .. } = events.next() {
@@ -145,12 +141,7 @@ fn sigterm_mid_read_lets_the_read_finish_within_the_grace_period() {
     let mut events = Subscriber::connect(&d.socket, FILE, "sigterm-finish");
     let socket = d.socket.clone();
     let client = std::thread::spawn(move || {
-        daemon::parse_read(daemon::request(
-            &socket,
-            "POST",
-            "/v1/read",
-            passport_read().to_string().as_bytes(),
-        ))
+        daemon::parse_read(daemon::request(&socket, "POST", "/v1/read", passport_read().to_string().as_bytes()))
     });
     loop {
         if let Event::ReadProgress { .. } = events.next() {

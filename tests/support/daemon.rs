@@ -49,15 +49,52 @@ impl Daemon {
         Self::start_with(file, tag, extra, Stderr::LogFile, |_| {})
     }
 
-    /// As [`start`](Self::start), with stderr chosen and a hook on the command (uid, ...).
+    /// As [`start`](Self::start), run as `uid`/`gid` (the caller is root): a
+    /// copy of the binary in the daemon's directory (the build tree may not be
+    /// reachable by that user) and a socket directory it owns.
+    pub fn start_as(file: &str, tag: &str, extra: &str, uid: u32, gid: u32) -> Self {
+        Self::start_inner(file, tag, extra, Stderr::LogFile, Some((uid, gid)), |_| {})
+    }
+
+    /// As [`start`](Self::start), with stderr chosen and a hook on the command.
     pub fn start_with(file: &str, tag: &str, extra: &str, stderr: Stderr, hook: impl FnOnce(&mut Command)) -> Self {
+        Self::start_inner(file, tag, extra, stderr, None, hook)
+    }
+
+    fn start_inner(
+        file: &str,
+        tag: &str,
+        extra: &str,
+        stderr: Stderr,
+        user: Option<(u32, u32)>,
+        hook: impl FnOnce(&mut Command),
+    ) -> Self {
+        use std::os::unix::fs::PermissionsExt;
         let dir = std::env::temp_dir().join(format!("mrtdd-{file}-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(dir.join("run")).unwrap();
+        // Readable and traversable by everyone, whatever the umask (other-user tests).
+        for d in [&dir, &dir.join("run")] {
+            std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
         let socket = dir.join("run/mrtdd.sock");
         let config = dir.join("mrtdd.toml");
-        std::fs::write(&config, format!("socket = {socket:?}\nsimulate = true\nlog_level = \"debug\"\n{extra}")).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_mrtdd"));
+        std::fs::write(&config, format!("socket = {socket:?}\nsimulate = true\nlog_level = \"debug\"\n{extra}"))
+            .unwrap();
+        std::fs::set_permissions(&config, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let mut program = PathBuf::from(env!("CARGO_BIN_EXE_mrtdd"));
+        if let Some((uid, _)) = user {
+            let copy = dir.join("mrtdd");
+            std::fs::copy(&program, &copy).unwrap();
+            std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+            program = copy;
+            nix::unistd::chown(&dir.join("run"), Some(nix::unistd::Uid::from_raw(uid)), None).unwrap();
+        }
+        let mut command = Command::new(&program);
+        if let Some((uid, gid)) = user {
+            use std::os::unix::process::CommandExt;
+            command.uid(uid).gid(gid);
+        }
         command.arg("--config").arg(&config).stdout(Stdio::null()).stdin(Stdio::null());
         let mut log = None;
         let mut pipe_reader = None;
