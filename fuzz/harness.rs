@@ -11,8 +11,31 @@ use mrtdd::protocol::lds;
 use mrtdd::protocol::tlv::{MAX_TLV_DEPTH, Reader, children, read_header, read_tlv};
 
 /// Every target, by the name of its corpus folder and fuzz binary.
-pub const TARGETS: &[&str] =
-    &["tlv", "response_apdu", "dg1", "dg2", "dg13", "com", "sod", "sm_unwrap", "card_access", "dg14", "dg15"];
+pub const TARGETS: &[&str] = &[
+    "tlv",
+    "response_apdu",
+    "command_apdu",
+    "dg1",
+    "dg2",
+    "dg11",
+    "dg12",
+    "dg13",
+    "com",
+    "sod",
+    "sm_unwrap",
+    "card_access",
+    "security_infos",
+    "dg14",
+    "dg15",
+    "mrz",
+    "cccd_qr",
+    "verify_der",
+    "master_list",
+    "trust_store",
+    "passive_authentication",
+    "session_plain",
+    "session_sm",
+];
 
 /// Runs the harness called `target`; `None` for an unknown name.
 pub fn run(target: &str, data: &[u8]) -> Option<bool> {
@@ -28,6 +51,18 @@ pub fn run(target: &str, data: &[u8]) -> Option<bool> {
         "card_access" => card_access(data),
         "dg14" => dg14(data),
         "dg15" => dg15(data),
+        "command_apdu" => command_apdu(data),
+        "dg11" => dg11(data),
+        "dg12" => dg12(data),
+        "security_infos" => security_infos(data),
+        "mrz" => mrz(data),
+        "cccd_qr" => cccd_qr(data),
+        "verify_der" => verify_der(data),
+        "master_list" => master_list(data),
+        "trust_store" => trust_store(data),
+        "passive_authentication" => passive_authentication(data),
+        "session_plain" => session_plain(data),
+        "session_sm" => session_sm(data),
         _ => return None,
     })
 }
@@ -195,4 +230,358 @@ pub fn dg15(data: &[u8]) -> bool {
     assert_eq!(spki.public_key, &d.public_key[..]);
     assert_eq!(spki.algorithm, d.algorithm);
     true
+}
+
+/// A command APDU alone: whatever parses serializes back to the same bytes
+/// (or to the canonical form, which parses to the same command).
+pub fn command_apdu(data: &[u8]) -> bool {
+    let Ok(cmd) = parse_command(data) else { return false };
+    let bytes = cmd.to_bytes().expect("a command that parsed serializes");
+    assert_eq!(parse_command(&bytes).as_ref(), Ok(&cmd));
+    true
+}
+
+/// DG11.
+pub fn dg11(data: &[u8]) -> bool {
+    lds::dg11::parse(data).is_ok()
+}
+
+/// DG12.
+pub fn dg12(data: &[u8]) -> bool {
+    lds::dg12::parse(data).is_ok()
+}
+
+/// A bare `SecurityInfos` SET (EF.CardAccess's content, DG14's inner SET).
+pub fn security_infos(data: &[u8]) -> bool {
+    let Ok(infos) = lds::security_infos::parse_security_infos(data) else { return false };
+    check_security_infos(&infos);
+    true
+}
+
+/// MRZ text as a client types it (`Mrz::parse`, `parse_unchecked`) and the
+/// three parts of a BAC key separated by `|` (`BacKey::new`): a checked MRZ
+/// parses unchecked too, with no complaints, and its key is MRZ characters.
+pub fn mrz(data: &[u8]) -> bool {
+    use mrtdd::protocol::mrz::{BacKey, Mrz};
+    let Ok(text) = std::str::from_utf8(data) else { return false };
+    let parts: Vec<&str> = text.split('|').collect();
+    let key_ok = match parts.as_slice() {
+        [number, birth, expiry] => BacKey::new(number, birth, expiry).is_ok(),
+        _ => false,
+    };
+    let unchecked = Mrz::parse_unchecked(text);
+    let Ok(mrz) = Mrz::parse(text) else { return key_ok };
+    let (_, complaints) = unchecked.expect("a valid MRZ parses unchecked");
+    assert!(complaints.is_empty(), "{complaints:?}");
+    let key = mrz.bac_key();
+    let info = key.mrz_information();
+    assert!(info.iter().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'<'));
+    true
+}
+
+/// The text of a CCCD's QR code: the CAN is six digits, and the BAC keys it
+/// implies are valid keys.
+pub fn cccd_qr(data: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(data) else { return false };
+    let Ok(qr) = mrtdd::protocol::cccd_qr::parse(text) else { return false };
+    let can = qr.can();
+    assert!(can.len() == 6 && can.bytes().all(|b| b.is_ascii_digit()), "{} CAN digits", can.len());
+    for key in qr.bac_keys() {
+        let again = mrtdd::protocol::mrz::BacKey::new(key.document_number(), key.date_of_birth(), key.date_of_expiry());
+        assert!(again.is_ok());
+    }
+    let _ = qr.warnings();
+    true
+}
+
+/// The DER readers of passive authentication: a SubjectPublicKeyInfo, explicit
+/// EC parameters, a certificate and a CRL for the trust anchors.
+pub fn verify_der(data: &[u8]) -> bool {
+    use mrtdd::protocol::verify::{TrustAnchors, signature};
+    let spki = signature::parse_spki(data).is_ok();
+    let params = signature::curve_from_explicit_parameters(data).is_ok();
+    let mut anchors = TrustAnchors::new();
+    let certificate = anchors.add_certificate(data).is_ok();
+    if certificate {
+        assert_eq!(anchors.csca_count() + anchors.document_signer_count(), 1);
+    }
+    let crl = anchors.add_crl(data).is_ok();
+    spki || params || certificate || crl
+}
+
+/// The fixed trust of the passive-authentication target: the CSCA of the
+/// software chip's demo CCCD as it was when the seeds were written.
+const FIXTURE_CSCA: &[u8] = include_bytes!("fixtures/csca.der");
+/// 2026-01-01T00:00:00Z, inside the fixture CSCA's and DS's validity.
+const FIXTURE_NOW: i64 = 1_767_225_600;
+
+fn fixture_anchors() -> mrtdd::protocol::verify::TrustAnchors {
+    let mut anchors = mrtdd::protocol::verify::TrustAnchors::new();
+    anchors.add_certificate(FIXTURE_CSCA).expect("the fixture CSCA");
+    anchors
+}
+
+/// A CSCA master list (CMS SignedData), verified against an empty store and
+/// the fixture CSCA (a list signed under a CSCA it carries verifies against
+/// either: the verdict is about the list's integrity, not trust): at most the
+/// certificate cap, every kept certificate within the certificate size cap.
+pub fn master_list(data: &[u8]) -> bool {
+    use mrtdd::protocol::verify::TrustAnchors;
+    use mrtdd::protocol::verify::master_list::{self, MAX_MASTER_LIST_CERTIFICATES};
+    let Ok(list) = master_list::parse(data) else { return false };
+    assert!(list.certificates.len() <= MAX_MASTER_LIST_CERTIFICATES);
+    let _ = list.verify(&TrustAnchors::new());
+    let _ = list.verify(&fixture_anchors());
+    true
+}
+
+/// One trust-store file from memory (`trust::load_bytes`): the first byte
+/// chooses the kind (certificates, master list, CRL), the rest is the file.
+/// Whatever was added is counted in the report.
+pub fn trust_store(data: &[u8]) -> bool {
+    use mrtdd::trust::{FileKind, load_bytes};
+    let Some((&kind, file)) = data.split_first() else { return false };
+    let kind = match kind % 3 {
+        0 => FileKind::Certificates,
+        1 => FileKind::MasterList,
+        _ => FileKind::Crl,
+    };
+    let mut anchors = fixture_anchors();
+    let report = load_bytes(kind, file, &mut anchors);
+    let certificates = anchors.csca_count() + anchors.document_signer_count();
+    assert_eq!(certificates, 1 + report.cscas + report.document_signers, "{report:?}");
+    assert_eq!(anchors.crl_count(), report.crls);
+    report.errors.is_empty()
+}
+
+/// EF.SOD through passive authentication against the fixture CSCA (signature,
+/// chain, both modes): true only when it passes. A SOD whose signature is
+/// valid has a messageDigest equal to hash(eContent), and a document with an
+/// invalid signature or an untrusted chain never passes.
+pub fn passive_authentication(data: &[u8]) -> bool {
+    use mrtdd::protocol::verify::{ChainCheck, ChainMode, SignatureCheck, Status, assess, check_hashes, verify_sod};
+    let Ok(sod) = lds::sod::parse(data) else { return false };
+    let anchors = fixture_anchors();
+    let mut passed = true;
+    for mode in [ChainMode::Lenient, ChainMode::Strict] {
+        let report = verify_sod(&sod, &anchors, FIXTURE_NOW, Some("VNM"), mode);
+        if report.signature == SignatureCheck::Valid && sod.signer_info.signed_attrs_der.is_some() {
+            assert_eq!(mrtdd::protocol::verify::check_signed_attributes(&sod), Some(true));
+        }
+        // No data group read: every listed one is "listed but not read".
+        let hashes = check_hashes(&sod, std::iter::empty());
+        let status = assess(&hashes, &[], report.signature, &report.chain);
+        if !sod.data_group_hashes.is_empty() {
+            assert_ne!(status, Status::Passed);
+        }
+        passed &= report.signature == SignatureCheck::Valid && report.chain.result == ChainCheck::Trusted;
+    }
+    passed
+}
+
+// ---- the chip session ----
+
+use mrtdd::protocol::access::Rng;
+use mrtdd::protocol::error::{Error, TransportError};
+use mrtdd::protocol::read::{NoHooks, ReadLimits};
+
+use mrtdd::protocol::session::{AccessKey, DocumentRead, ReadOptions, read_document_with_rng};
+use mrtdd::protocol::transceive::Transceive;
+
+/// A reproducible random source for the terminal (a counter through SHA-256 would do; this is enough).
+struct CountingRng(u64);
+
+impl Rng for CountingRng {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        for b in buf.iter_mut() {
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            *b = (self.0 >> 33) as u8;
+        }
+        Ok(())
+    }
+}
+
+/// Splits fuzz input into records `len_hi len_lo bytes…` (a short last record is cut to what is left).
+fn records(mut data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    while let [hi, lo, rest @ ..] = data {
+        let n = usize::from(u16::from_be_bytes([*hi, *lo])).min(rest.len());
+        out.push(&rest[..n]);
+        data = &rest[n..];
+    }
+    out
+}
+
+/// The options chosen by one byte: bit 0 extended length, bit 1 no Chip
+/// Authentication, bit 2 no Active Authentication, bit 3 only DG1 and DG2.
+fn options(flags: u8) -> ReadOptions {
+    use mrtdd::protocol::lds::DataGroup;
+    ReadOptions {
+        data_groups: (flags & 8 != 0).then(|| vec![DataGroup::DG1, DataGroup::DG2]),
+        limits: ReadLimits { extended_length: flags & 1 != 0, ..ReadLimits::default() },
+        chip_authentication: flags & 2 == 0,
+        active_authentication: flags & 4 == 0,
+        ..ReadOptions::default()
+    }
+}
+
+/// What a finished read must hold whatever the chip said: files within the
+/// cap, and every data group reported valid really hashes to the SOD's value
+/// (nothing unverified reported as verified).
+fn check_read(read: &DocumentRead, limits: &ReadLimits) {
+    use mrtdd::protocol::lds::FileId;
+    use mrtdd::protocol::verify::HashCheck;
+    for (_, bytes) in &read.files {
+        assert!(bytes.len() <= limits.max_file_size);
+    }
+    for (dg, check) in &read.hashes.data_groups {
+        if *check == HashCheck::Valid {
+            let algorithm = read.sod.digest_algorithm.supported().expect("a valid hash has a known algorithm");
+            let bytes = read.file(FileId::Dg(*dg)).expect("a valid data group was read");
+            assert_eq!(read.sod.hash_of(*dg), Some(algorithm.digest(bytes).as_slice()));
+        }
+    }
+}
+
+/// The keys of `session_plain`: the specimen passport's MRZ key (key 0), the
+/// demo CCCD's CAN (1) and a QR text of the demo CCCD (2).
+pub const SESSION_MRZ: (&str, &str, &str) = ("L898902C3", "740812", "120415");
+/// See [`SESSION_MRZ`].
+pub const SESSION_CAN: &str = "012345";
+/// See [`SESSION_MRZ`].
+pub const SESSION_QR: &str = "001095012345||Nguyễn Văn An|12031995|Nam|Hà Nội|01062021";
+
+/// The terminal's random source in the session targets (and their seeds).
+pub fn session_rng() -> impl Rng {
+    CountingRng(1)
+}
+
+/// The chip's random source in the session targets (and their seeds).
+pub const SESSION_CHIP_RANDOMNESS: u64 = 7;
+
+/// A chip that is nothing but the fuzz input: each APDU is answered with
+/// the next record as raw response bytes; after the last, the card is gone.
+struct ScriptedTransport<'a> {
+    answers: std::vec::IntoIter<&'a [u8]>,
+}
+
+impl Transceive for ScriptedTransport<'_> {
+    fn transceive(&mut self, _command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        self.answers.next().map(<[u8]>::to_vec).ok_or(TransportError::CardRemoved)
+    }
+}
+
+/// The whole session (`read_document`) against a chip whose every answer is
+/// fuzz input: byte 0 picks the key (MRZ, CAN, CCCD QR), byte 1 the options,
+/// the rest are the answers. The fuzzer cannot forge BAC/PACE's MACs, so this
+/// explores EF.CardAccess, the choice of PACE, the PACE and BAC steps and
+/// their failure paths — and, from seeds recorded from the software chip with
+/// the same deterministic randomness, whole genuine sessions whose answers
+/// it can cut short or alter. True if the read succeeded.
+pub fn session_plain(data: &[u8]) -> bool {
+    use mrtdd::protocol::mrz::BacKey;
+    let [key, flags, rest @ ..] = data else { return false };
+    let key = match key % 3 {
+        0 => AccessKey::Mrz(BacKey::new(SESSION_MRZ.0, SESSION_MRZ.1, SESSION_MRZ.2).expect("the specimen key")),
+        1 => AccessKey::Can(zeroize::Zeroizing::new(SESSION_CAN.to_owned())),
+        _ => AccessKey::CccdQr(Box::new(mrtdd::protocol::cccd_qr::parse(SESSION_QR).expect("a valid QR text"))),
+    };
+    let options = options(*flags);
+    let mut chip = ScriptedTransport { answers: records(rest).into_iter() };
+    match read_document_with_rng(&mut chip, &key, &options, &mut NoHooks, &mut session_rng()) {
+        Ok(read) => {
+            check_read(&read, &options.limits);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// The software chip's documents, built once per process (key generation is slow).
+fn session_documents() -> &'static [mrtdd::chip::Document; 2] {
+    static DOCS: std::sync::OnceLock<[mrtdd::chip::Document; 2]> = std::sync::OnceLock::new();
+    DOCS.get_or_init(|| {
+        [
+            mrtdd::chip::Document::td3_specimen().expect("the specimen passport"),
+            mrtdd::chip::Document::cccd_demo().expect("the demo CCCD"),
+        ]
+    })
+}
+
+/// The most APDUs one `session_sm` run may send (re-authentications included).
+const SESSION_MAX_APDUS: usize = 4_000;
+
+/// The software chip with a script, which stops answering (card removed)
+/// when a protected command finds the script used up, or after
+/// [`SESSION_MAX_APDUS`].
+struct ScriptedChip {
+    chip: mrtdd::chip::SoftwareChip,
+}
+
+impl Transceive for ScriptedChip {
+    fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let protected = command.first().is_some_and(|cla| cla & 0x0C == 0x0C);
+        if (protected && self.chip.script_left() == 0) || self.chip.apdu_count() >= SESSION_MAX_APDUS {
+            return Err(TransportError::CardRemoved);
+        }
+        self.chip.transceive(command)
+    }
+}
+
+/// The session past access control: the software chip does real BAC (the
+/// specimen passport) or PACE (the demo CCCD, PACE-MRZ) with the right key,
+/// then answers every protected command with the next fuzz record under
+/// valid secure messaging. Byte 0: bit 0 picks the document; byte 1 the
+/// options; then records whose first byte says what the chip does: 0 wrap
+/// the rest (data ‖ SW; a record under two bytes is its data with `9000`),
+/// 1 send the rest raw without SM (the chip drops its session: re-BAC /
+/// re-PACE follow, genuinely), 2 answer genuinely (Chip/Active
+/// Authentication steps). This reaches EF.COM/EF.SOD/DG parsing, the read
+/// loop's chunking, retries and recovery, Chip and Active Authentication on
+/// arbitrary DG14/DG15 and answers, and the hash checks. True if the read succeeded.
+pub fn session_sm(data: &[u8]) -> bool {
+    use mrtdd::chip::{Randomness, ScriptedAnswer, SoftwareChip};
+    use mrtdd::protocol::apdu::{ResponseApdu, StatusWord};
+    use mrtdd::protocol::mrz::Mrz;
+    let [doc, flags, rest @ ..] = data else { return false };
+    let document = &session_documents()[usize::from(doc & 1)];
+    let script = records(rest).into_iter().map(|record| match record.split_first() {
+        Some((kind, body)) if kind % 3 == 1 => ScriptedAnswer::Raw(body.to_vec()),
+        Some((kind, _)) if kind % 3 == 2 => ScriptedAnswer::Genuine,
+        Some((_, body)) if body.len() >= 2 => {
+            let (data, sw) = body.split_at(body.len() - 2);
+            ScriptedAnswer::Protected(ResponseApdu { data: data.to_vec(), sw: StatusWord::new(sw[0], sw[1]) })
+        }
+        Some((_, body)) => ScriptedAnswer::Protected(ResponseApdu { data: body.to_vec(), sw: StatusWord::OK }),
+        None => ScriptedAnswer::Protected(ResponseApdu::status(StatusWord::OK)),
+    });
+    let mut chip = SoftwareChip::new(document.clone());
+    chip.set_randomness(Randomness::Seeded(SESSION_CHIP_RANDOMNESS));
+    chip.script(script);
+    let key = AccessKey::Mrz(Mrz::parse(document.mrz()).expect("the document's MRZ").bac_key());
+    let options = options(*flags);
+    let mut chip = ScriptedChip { chip };
+    match read_document_with_rng(&mut chip, &key, &options, &mut NoHooks, &mut session_rng()) {
+        Ok(read) => {
+            check_read(&read, &options.limits);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Encodes a `session_sm` input: document, option flags, and the script.
+pub fn session_sm_input(document: u8, flags: u8, script: &[mrtdd::chip::ScriptedAnswer]) -> Vec<u8> {
+    use mrtdd::chip::ScriptedAnswer;
+    let mut out = vec![document, flags];
+    for answer in script {
+        let record: Vec<u8> = match answer {
+            ScriptedAnswer::Protected(r) => [&[0u8][..], &r.to_bytes()].concat(),
+            ScriptedAnswer::Raw(bytes) => [&[1u8][..], bytes].concat(),
+            ScriptedAnswer::Genuine => vec![2],
+        };
+        out.extend((record.len() as u16).to_be_bytes());
+        out.extend(record);
+    }
+    out
 }

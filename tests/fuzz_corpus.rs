@@ -46,3 +46,182 @@ fn every_corpus_folder_has_a_harness() {
         assert!(harness::run(&name, &[]).is_some(), "corpus folder {name} has no harness");
     }
 }
+
+/// Writes the named seeds of the targets added for issue 7 (and the fixture
+/// CSCA of `passive_authentication`, `master_list` and `trust_store`) from the
+/// software chip. The chip's PKI is generated per process, so the fixture
+/// and the signed seeds must be written together:
+/// `cargo test --test fuzz_corpus write_chip_seeds -- --ignored`.
+#[test]
+#[ignore = "writes files; run after changing the software chip or a harness"]
+fn write_chip_seeds() {
+    use mrtdd::chip::{Date, Document, DocumentBuilder, Randomness, ScriptedAnswer, SoftwareChip};
+    use mrtdd::protocol::apdu::{ResponseApdu, StatusWord};
+    use mrtdd::protocol::error::TransportError;
+    use mrtdd::protocol::lds::{DataGroup, FileId};
+    use mrtdd::protocol::mrz::Mrz;
+    use mrtdd::protocol::read::NoHooks;
+    use mrtdd::protocol::session::{AccessKey, ReadOptions, read_document_with_rng};
+    use mrtdd::protocol::tlv::tlv;
+    use mrtdd::protocol::transceive::Transceive;
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let write = |target: &str, name: &str, bytes: &[u8]| {
+        let dir = root.join("corpus").join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.bin")), bytes).unwrap();
+    };
+    let cccd = Document::cccd_demo().unwrap();
+    let td3 = Document::td3_specimen().unwrap();
+    let file = |d: &Document, f: FileId| d.file(f.fid()).unwrap().to_vec();
+    std::fs::create_dir_all(root.join("fixtures")).unwrap();
+    std::fs::write(root.join("fixtures/csca.der"), cccd.csca_certificate()).unwrap();
+
+    // Passive authentication against the fixture CSCA.
+    write("passive_authentication", "valid-chip-cccd", &file(&cccd, FileId::Sod));
+    for (name, builder) in [
+        ("invalid-hostile-21-signature-bit-flipped", DocumentBuilder::cccd_demo().corrupt_sod_signature()),
+        ("invalid-hostile-21-message-digest", DocumentBuilder::cccd_demo().wrong_message_digest()),
+        (
+            "invalid-hostile-25-ds-expired",
+            DocumentBuilder::cccd_demo().ds_validity(Date::new(2021, 1, 1), Date::new(2024, 1, 1)),
+        ),
+        ("invalid-hostile-26-other-csca", DocumentBuilder::cccd_demo().csca_common_name("Some Other CSCA")),
+        ("invalid-hostile-24-no-ds", DocumentBuilder::cccd_demo().without_ds_certificate()),
+        ("invalid-hostile-28-no-extensions-strict", DocumentBuilder::cccd_demo().ds_without_extensions()),
+    ] {
+        write("passive_authentication", name, &file(&builder.build().unwrap(), FileId::Sod));
+    }
+    write("passive_authentication", "invalid-chip-td3-other-csca", &file(&td3, FileId::Sod));
+
+    // Certificates, CRLs, master lists.
+    write("verify_der", "valid-csca", cccd.csca_certificate());
+    write("verify_der", "valid-ds", cccd.document_signer_certificate());
+    write("verify_der", "valid-crl", cccd.crl());
+    write("verify_der", "invalid-empty", &[]);
+    write("master_list", "valid-chip", cccd.master_list());
+    write("master_list", "invalid-sod", &file(&cccd, FileId::Sod));
+    write("trust_store", "valid-der-csca", &[&[0u8][..], td3.csca_certificate()].concat());
+    let pem = |label: &str, der: &[u8]| {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let lines: Vec<&str> = b64.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap()).collect();
+        format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+    };
+    let bundle = [pem("CERTIFICATE", td3.csca_certificate()), pem("CERTIFICATE", td3.document_signer_certificate())];
+    write("trust_store", "valid-pem-bundle", &[&[0u8][..], bundle.concat().as_bytes()].concat());
+    write("trust_store", "valid-master-list", &[&[1u8][..], cccd.master_list()].concat());
+    write("trust_store", "valid-crl", &[&[2u8][..], cccd.crl()].concat());
+    write("trust_store", "valid-pem-crl", &[&[2u8][..], pem("X509 CRL", cccd.crl()).as_bytes()].concat());
+    write("trust_store", "invalid-pem-junk", b"\x00-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n");
+
+    // DG11 and DG12 (the specimen passport), text inputs.
+    write("dg11", "valid-chip-td3", &file(&td3, FileId::Dg(DataGroup::DG11)));
+    write("dg12", "valid-chip-td3", &file(&td3, FileId::Dg(DataGroup::DG12)));
+    let mut dg11_bad_utf8 = tlv(0x5C, &[0x5F, 0x0E]);
+    dg11_bad_utf8.extend(tlv(0x5F0E, &[0xFF, 0xFE, 0x41]));
+    write("dg11", "valid-non-utf8-name-latin1", &tlv(0x6B, &dg11_bad_utf8));
+    let mut deep = tlv(0x5F0E, b"A");
+    for _ in 0..1000 {
+        deep = tlv(0x30, &deep);
+    }
+    write(
+        "dg11",
+        "valid-nesting-1000-unknown-tag-skipped",
+        &tlv(0x6B, &[tlv(0x5C, &[0x5F, 0x0E]), deep.clone()].concat()),
+    );
+    write("tlv", "valid-nesting-1000", &deep);
+    write("mrz", "valid-td3", td3.mrz().as_bytes());
+    write("mrz", "valid-td1", cccd.mrz().as_bytes());
+    write("mrz", "valid-bac-key", b"L898902C3|740812|120415");
+    write("mrz", "invalid-non-ascii", td3.mrz().replace("ERIKSSON", "ÉRIKSSON").as_bytes());
+    write("cccd_qr", "valid-demo", mrtdd_harness_qr().as_bytes());
+    write("cccd_qr", "invalid-no-issue-date", b"001095012345||A|12031995|Nam|X");
+    write(
+        "command_apdu",
+        "valid-select-aid",
+        &[0x00, 0xA4, 0x04, 0x0C, 0x07, 0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01],
+    );
+    write("command_apdu", "valid-read-binary-odd", &[0x00, 0xB1, 0x00, 0x00, 0x04, 0x54, 0x02, 0x80, 0x00, 0xE0]);
+    write("command_apdu", "invalid-lc-too-long", &[0x00, 0xA4, 0x04, 0x0C, 0x09, 0xA0]);
+    write("security_infos", "valid-cccd", &file_mf(&cccd));
+
+    // Whole sessions, recorded with the harness's deterministic randomness.
+    struct Recorder {
+        chip: SoftwareChip,
+        answers: Vec<Vec<u8>>,
+    }
+    impl Transceive for Recorder {
+        fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+            let answer = self.chip.transceive(command)?;
+            self.answers.push(answer.clone());
+            Ok(answer)
+        }
+    }
+    let record = |doc: &Document, key: &AccessKey| {
+        let mut chip = SoftwareChip::new(doc.clone());
+        chip.set_randomness(Randomness::Seeded(harness::SESSION_CHIP_RANDOMNESS));
+        chip.record_protected_answers();
+        let mut rec = Recorder { chip, answers: Vec::new() };
+        let read =
+            read_document_with_rng(&mut rec, key, &ReadOptions::default(), &mut NoHooks, &mut harness::session_rng());
+        read.unwrap();
+        let protected = rec.chip.take_recording();
+        (rec.answers, protected)
+    };
+    let plain_input = |key: u8, answers: &[Vec<u8>]| {
+        let mut out = vec![key, 0];
+        for a in answers {
+            out.extend((a.len() as u16).to_be_bytes());
+            out.extend(a);
+        }
+        out
+    };
+    let script = |protected: &[(u8, ResponseApdu)]| -> Vec<ScriptedAnswer> {
+        protected
+            .iter()
+            .map(|(ins, answer)| match ins {
+                0x22 | 0x86 | 0x88 => ScriptedAnswer::Genuine,
+                _ => ScriptedAnswer::Protected(answer.clone()),
+            })
+            .collect()
+    };
+    let td3_key = AccessKey::Mrz(Mrz::parse(td3.mrz()).unwrap().bac_key());
+    let cccd_mrz = AccessKey::Mrz(Mrz::parse(cccd.mrz()).unwrap().bac_key());
+    let can = AccessKey::Can(zeroize::Zeroizing::new(harness::SESSION_CAN.to_owned()));
+    let qr = AccessKey::CccdQr(Box::new(mrtdd::protocol::cccd_qr::parse(harness::SESSION_QR).unwrap()));
+    let (answers, td3_protected) = record(&td3, &td3_key);
+    write("session_plain", "valid-td3-bac", &plain_input(0, &answers));
+    write("session_plain", "invalid-td3-bac-cut", &plain_input(0, &answers[..answers.len() / 2]));
+    let (answers, _) = record(&cccd, &can);
+    write("session_plain", "valid-cccd-pace-can", &plain_input(1, &answers));
+    let (answers, _) = record(&cccd, &qr);
+    write("session_plain", "valid-cccd-qr", &plain_input(2, &answers));
+    let (_, cccd_protected) = record(&cccd, &cccd_mrz);
+
+    let td3_script = script(&td3_protected);
+    write("session_sm", "valid-td3-genuine", &harness::session_sm_input(0, 0, &td3_script));
+    write("session_sm", "valid-cccd-genuine", &harness::session_sm_input(1, 0, &script(&cccd_protected)));
+    let mut lost = td3_script.clone();
+    lost.insert(0, ScriptedAnswer::Raw(vec![0x69, 0x87]));
+    write("session_sm", "valid-td3-hostile-16-6987-once", &harness::session_sm_input(0, 0, &lost));
+    let mut tag61 = td3_script.clone();
+    if let Some(ScriptedAnswer::Protected(first_com)) = tag61.get_mut(1) {
+        first_com.data[0] = 0x61;
+    }
+    write("session_sm", "invalid-td3-hostile-1-com-tag-61", &harness::session_sm_input(0, 0, &tag61));
+    let mut too_much = td3_script.clone();
+    if let Some(ScriptedAnswer::Protected(answer)) = too_much.get_mut(3) {
+        answer.data.extend([0; 300]);
+        answer.sw = StatusWord::OK;
+    }
+    write("session_sm", "invalid-td3-hostile-11-too-much", &harness::session_sm_input(0, 0, &too_much));
+}
+
+fn mrtdd_harness_qr() -> &'static str {
+    harness::SESSION_QR
+}
+
+fn file_mf(doc: &mrtdd::chip::Document) -> Vec<u8> {
+    doc.card_access().unwrap().to_vec()
+}

@@ -32,11 +32,13 @@ use super::fs::{self, Access, Df, EMRTD_AID, FileSystem};
 use super::mrz::BacKeys;
 use super::pace::{self, GaOutcome, Pace, PaceSuite, Passwords};
 use super::rng::{ChipRng, Randomness};
+use super::script::ScriptedAnswer;
 use super::sm::SmSession;
 use crate::protocol::apdu::{CommandApdu, ResponseApdu, StatusWord, parse_command};
 use crate::protocol::error::TransportError;
 use crate::protocol::transceive::Transceive;
 use core::fmt;
+use std::collections::VecDeque;
 
 /// The state a chip keeps between APDUs.
 #[derive(Default)]
@@ -78,6 +80,10 @@ pub struct SoftwareChip {
     rng: ChipRng,
     apdus: usize,
     pace_attempts: usize,
+    /// Answers to protected commands given from outside ([`script`](Self::script)).
+    script: VecDeque<ScriptedAnswer>,
+    /// The plain answers to protected commands, with their INS, while recording.
+    recording: Option<Vec<(u8, ResponseApdu)>>,
     /// Set once the card was "removed" or stopped answering: every later APDU fails the same way.
     gone: Option<TransportError>,
 }
@@ -115,6 +121,8 @@ impl SoftwareChip {
             rng: ChipRng::default(),
             apdus: 0,
             pace_attempts: 0,
+            script: VecDeque::new(),
+            recording: None,
             gone: None,
         }
     }
@@ -141,6 +149,33 @@ impl SoftwareChip {
     /// The injected faults with their counters.
     pub fn faults(&self) -> &[Injection] {
         self.faults.list()
+    }
+
+    /// Answers the next protected commands with `answers`, one each, in order,
+    /// instead of executing them (see [`ScriptedAnswer`]). Access control, plain
+    /// commands and the unwrapping of protected commands stay genuine, so a
+    /// terminal meets arbitrary answers under valid secure messaging (the
+    /// fuzz target `session_sm`). Once the script is used up the chip answers
+    /// genuinely again.
+    pub fn script(&mut self, answers: impl IntoIterator<Item = ScriptedAnswer>) {
+        self.script.extend(answers);
+    }
+
+    /// Starts keeping the plain answer (before wrapping) to every protected
+    /// command, with the command's INS, until [`take_recording`](Self::take_recording)
+    /// (fuzz seeds for the script of [`script`](Self::script)).
+    pub fn record_protected_answers(&mut self) {
+        self.recording = Some(Vec::new());
+    }
+
+    /// The answers recorded since [`record_protected_answers`](Self::record_protected_answers); stops recording.
+    pub fn take_recording(&mut self) -> Vec<(u8, ResponseApdu)> {
+        self.recording.take().unwrap_or_default()
+    }
+
+    /// Scripted answers not yet given.
+    pub fn script_left(&self) -> usize {
+        self.script.len()
     }
 
     /// The number of APDUs received so far (every call of `transceive`).
@@ -222,6 +257,20 @@ impl SoftwareChip {
             self.state.sm = None;
             return status(*sw).to_bytes();
         }
+        match self.script.pop_front() {
+            Some(ScriptedAnswer::Raw(bytes)) => {
+                self.state.sm = None;
+                return bytes;
+            }
+            Some(ScriptedAnswer::Protected(answer)) => {
+                let fired = self.faults.fire(Site::SmResponse, self.apdus);
+                return match self.state.sm.as_mut() {
+                    Some(session) => session.wrap_response(&answer, inner.ins & 1 == 1, &fired),
+                    None => answer.to_bytes(),
+                };
+            }
+            Some(ScriptedAnswer::Genuine) | None => {}
+        }
         // BAC and PACE are done in plain; protected, they are refused (wrapped).
         // MSE and GENERAL AUTHENTICATE under secure messaging are Chip Authentication.
         let mut next_session = None;
@@ -236,6 +285,9 @@ impl SoftwareChip {
             },
             _ => self.execute(&inner),
         };
+        if let Some(recording) = self.recording.as_mut() {
+            recording.push((inner.ins, answer.clone()));
+        }
         let fired = self.faults.fire(Site::SmResponse, self.apdus);
         let out = match self.state.sm.as_mut() {
             Some(session) => session.wrap_response(&answer, inner.ins & 1 == 1, &fired),
@@ -279,6 +331,9 @@ impl SoftwareChip {
             self.state = State::default();
             self.gone = Some(TransportError::CardRemoved);
             return Err(StatusWord::FILE_NOT_FOUND);
+        }
+        if let Some(sw) = fired.status() {
+            return Err(sw);
         }
         let index = if fired.has(&Fault::WrongFile) { self.fs.other_than(index).unwrap_or(index) } else { index };
         self.state.ef = Some(index);
@@ -521,6 +576,11 @@ impl Transceive for SoftwareChip {
             return Err(gone.clone());
         }
         let fired = self.faults.fire(Site::Transport, self.apdus);
+        if fired.has(&Fault::EndlessGetResponse) {
+            let mut answer = vec![0xA5; 255];
+            answer.extend([0x61, 0xFF]);
+            return Ok(answer);
+        }
         if let Some(fault) = fired.iter().next() {
             let error = match fault {
                 Fault::CardRemoved => TransportError::CardRemoved,

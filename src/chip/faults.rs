@@ -1,4 +1,5 @@
-//! Fault injection: misbehaviour of real chips, on demand (HOSTILE.md cases 7–18, 30, 31; PACE, AA, CA).
+//! Fault injection: misbehaviour of real chips, on demand (HOSTILE.md cases 4, 7–18, 30, 31; PACE, AA, CA;
+//! garbage status words, endless response chains).
 //!
 //! A [`Fault`] says *what* goes wrong; a [`Trigger`] says *when*. Together they
 //! are an [`Injection`], added at construction ([`SoftwareChip::with_faults`])
@@ -86,6 +87,15 @@ pub enum Fault {
     OddInsTruncatedDo53,
     /// SELECT (by FID, or by SFI in READ BINARY) makes a *different* file current.
     WrongFile,
+    /// READ BINARY is answered with this status word and no data, whatever it
+    /// means (garbage such as `6F00`, `9999` or `0000` included).
+    ReadStatus(StatusWord),
+    /// Making an EF current (SELECT by FID, or READ BINARY by SFI) is answered
+    /// with this status word and no data.
+    SelectStatus(StatusWord),
+    /// Odd-INS READ BINARY (`B1`) is answered `6D00`: a chip without support
+    /// for files over 32 767 bytes (HOSTILE 4).
+    OddInsUnsupported,
 
     // ---- PACE and EF.CardAccess ----
     /// MSE:Set AT for PACE answers `6A80`, as if PACE were not supported.
@@ -93,6 +103,12 @@ pub enum Fault {
     /// GENERAL AUTHENTICATE step 2 returns a PK_map,PICC that is not on the
     /// curve (the last bit of y flipped); the chip itself goes on with its real key.
     PaceBadMappingPoint,
+    /// GENERAL AUTHENTICATE step 3 returns a PK_eph,PICC that is not on the
+    /// curve (the last bit of y flipped); the chip goes on with its real key.
+    PaceBadKeyAgreementPoint,
+    /// GENERAL AUTHENTICATE step 2 returns a mapping "point" of the wrong
+    /// length (the uncompressed encoding cut by one byte).
+    PaceTruncatedMappingPoint,
     /// GENERAL AUTHENTICATE step 4 returns a wrong T_PICC (one bit flipped);
     /// the chip's session keys are right, so the terminal must refuse the chip.
     PaceTokenWrong,
@@ -108,6 +124,9 @@ pub enum Fault {
     AaSignatureCorrupted,
     /// INTERNAL AUTHENTICATE answers `6D00` though DG15 holds a key.
     AaRefused,
+    /// INTERNAL AUTHENTICATE answers with a "signature" of this many bytes
+    /// (`5A` repeated): absurdly short or long.
+    AaSignatureOfLength(usize),
     /// MSE:Set AT / Set KAT for Chip Authentication answers `6A80`.
     CaRefused,
 
@@ -122,6 +141,10 @@ pub enum Fault {
     /// later one fail with `Err(TransportError::CardRemoved)`. With `0x0102`:
     /// the card taken away after DG1 and before DG2 (HOSTILE 31).
     CardRemovedOnSelect(u16),
+    /// Instead of answering, 255 filler bytes and `61FF` ("255 more bytes"),
+    /// and the same for the GET RESPONSE that follows: a response chain that
+    /// never ends (ISO/IEC 7816-4 §5.3.4).
+    EndlessGetResponse,
 }
 
 /// Where in the chip a fault acts; triggers count the commands reaching it.
@@ -145,6 +168,8 @@ pub enum Site {
     MseSetAt,
     /// GENERAL AUTHENTICATE step 2 (mapping), once the chip answers it.
     PaceMapping,
+    /// GENERAL AUTHENTICATE step 3 (key agreement), once the chip answers it.
+    PaceKeyAgreement,
     /// GENERAL AUTHENTICATE step 4 (mutual authentication), once T_PCD verified.
     PaceMutualAuthentication,
     /// SELECT of EF.CardAccess, or READ BINARY of it (by SFI or as the current file).
@@ -177,16 +202,20 @@ impl Fault {
             | Self::ReadEmpty
             | Self::ReadTooMuch
             | Self::ReadAtMost(_)
-            | Self::ReadWrongLengthAtEof => Site::ReadBinary,
-            Self::OddInsWithoutDo53 | Self::OddInsTruncatedDo53 => Site::OddInsRead,
-            Self::CardRemovedOnSelect(_) | Self::WrongFile => Site::Select,
+            | Self::ReadWrongLengthAtEof
+            | Self::ReadStatus(_) => Site::ReadBinary,
+            Self::OddInsWithoutDo53 | Self::OddInsTruncatedDo53 | Self::OddInsUnsupported => Site::OddInsRead,
+            Self::CardRemovedOnSelect(_) | Self::WrongFile | Self::SelectStatus(_) => Site::Select,
             Self::PaceRejectMseSetAt => Site::MseSetAt,
-            Self::PaceBadMappingPoint => Site::PaceMapping,
+            Self::PaceBadMappingPoint | Self::PaceTruncatedMappingPoint => Site::PaceMapping,
+            Self::PaceBadKeyAgreementPoint => Site::PaceKeyAgreement,
             Self::PaceTokenWrong => Site::PaceMutualAuthentication,
             Self::CardAccessUnreadable => Site::CardAccess,
-            Self::AaWrongTrailer | Self::AaSignatureCorrupted | Self::AaRefused => Site::InternalAuthenticate,
+            Self::AaWrongTrailer | Self::AaSignatureCorrupted | Self::AaRefused | Self::AaSignatureOfLength(_) => {
+                Site::InternalAuthenticate
+            }
             Self::CaRefused => Site::ChipAuthentication,
-            Self::CardRemoved | Self::Timeout => Site::Transport,
+            Self::CardRemoved | Self::Timeout | Self::EndlessGetResponse => Site::Transport,
         }
     }
 
@@ -315,6 +344,20 @@ pub(crate) struct Fired(Vec<Fault>);
 impl Fired {
     pub(crate) fn has(&self, fault: &Fault) -> bool {
         self.0.contains(fault)
+    }
+    /// The status word of the first [`Fault::ReadStatus`] / [`Fault::SelectStatus`] that fired.
+    pub(crate) fn status(&self) -> Option<StatusWord> {
+        self.0.iter().find_map(|f| match f {
+            Fault::ReadStatus(sw) | Fault::SelectStatus(sw) => Some(*sw),
+            _ => None,
+        })
+    }
+    /// The length of the first [`Fault::AaSignatureOfLength`] that fired.
+    pub(crate) fn aa_signature_length(&self) -> Option<usize> {
+        self.0.iter().find_map(|f| match f {
+            Fault::AaSignatureOfLength(n) => Some(*n),
+            _ => None,
+        })
     }
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Fault> {
         self.0.iter()

@@ -143,6 +143,12 @@ pub(crate) fn read(data: &[u8], offset: usize, ne: usize, odd: bool, read: &Fire
     let Some(remaining) = data.len().checked_sub(offset).filter(|&r| r > 0) else {
         return status(StatusWord::WRONG_PARAMETERS);
     };
+    if let Some(sw) = read.status() {
+        return status(sw);
+    }
+    if odd_faults.has(&Fault::OddInsUnsupported) {
+        return status(StatusWord::INS_NOT_SUPPORTED);
+    }
     if read.has(&Fault::ReadWrongParameters) {
         return status(StatusWord::WRONG_PARAMETERS);
     }

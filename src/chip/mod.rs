@@ -17,6 +17,8 @@
 //! - [`vpcd`]: a bridge that plugs the chip into the `vpcd` virtual reader of
 //!   pcscd, for end-to-end tests through a real PC/SC stack.
 //! - [`faults`]: [`Fault`], [`Trigger`], [`Injection`]: misbehaviour on demand.
+//! - [`script`]: [`ScriptedAnswer`]: arbitrary answers under genuine secure
+//!   messaging ([`SoftwareChip::script`]), for fuzzing the reader's session.
 //! - `mrz`, `der`: the chip's own MRZ arithmetic and DER writers — kept apart
 //!   from the terminal side on purpose, so each checks the other.
 //!
@@ -41,6 +43,7 @@ mod pace_terminal;
 mod pace_tests;
 pub mod pki;
 mod rng;
+pub mod script;
 mod sm;
 #[cfg(test)]
 mod terminal;
@@ -58,6 +61,7 @@ pub use fs::EMRTD_AID;
 pub use pace::{PaceCipher, PaceSuite};
 pub use pki::{HashAlgorithm, SignerKind};
 pub use rng::Randomness;
+pub use script::ScriptedAnswer;
 pub use sm::SmCipher;
 
 /// Why a software document could not be built.

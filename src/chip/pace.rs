@@ -324,12 +324,16 @@ pub(crate) fn general_authenticate(pace: &mut Pace, cmd: &CommandApdu, cx: Conte
             let Some(g_hat) = curve.generic_map(&s, &h) else {
                 return answer(StatusWord::WRONG_DATA);
             };
-            if cx.faults.fire(Site::PaceMapping, cx.apdu).has(&Fault::PaceBadMappingPoint) {
+            let fired = cx.faults.fire(Site::PaceMapping, cx.apdu);
+            if fired.has(&Fault::PaceBadMappingPoint) {
                 // Flip the last bit of y: (x, y ^ 1) is on the curve only if y ^ 1 = p - y,
                 // which no odd prime allows.
                 if let Some(b) = pk_map.last_mut() {
                     *b ^= 0x01;
                 }
+            }
+            if fired.has(&Fault::PaceTruncatedMappingPoint) {
+                pk_map.pop();
             }
             *pace = Pace::Mapped { suite, g_hat };
             dynamic_authentication_data(0x82, &pk_map)
@@ -360,7 +364,14 @@ pub(crate) fn general_authenticate(pace: &mut Pace, cmd: &CommandApdu, cx: Conte
                 pk_pcd: value.to_vec(),
                 pk_picc: pk_picc.clone(),
             };
-            dynamic_authentication_data(0x84, &pk_picc)
+            let mut sent = pk_picc;
+            if cx.faults.fire(Site::PaceKeyAgreement, cx.apdu).has(&Fault::PaceBadKeyAgreementPoint)
+                && let Some(b) = sent.last_mut()
+            {
+                // Off the curve, as for PaceBadMappingPoint.
+                *b ^= 0x01;
+            }
+            dynamic_authentication_data(0x84, &sent)
         }
         Pace::Agreed { suite, ks_enc, ks_mac, pk_pcd, pk_picc } => {
             let expected = token(suite, &ks_mac, &pk_picc);

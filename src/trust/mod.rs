@@ -295,9 +295,24 @@ fn load_file(path: &Path, report: &mut FileReport, anchors: &mut TrustAnchors) {
             return;
         }
     };
+    load_into(&bytes, report, anchors);
+}
+
+/// Loads the bytes of one file of `kind`, already in memory, into `anchors`
+/// exactly as [`TrustStore::load`] does for a file of that kind (PEM or DER;
+/// a master list is verified against the anchors loaded so far). The size
+/// caps of `load` are the caller's to apply. This is the entry point of the
+/// fuzz target `trust_store`.
+pub fn load_bytes(kind: FileKind, bytes: &[u8], anchors: &mut TrustAnchors) -> FileReport {
+    let mut report = FileReport::new(String::new(), kind);
+    load_into(bytes, &mut report, anchors);
+    report
+}
+
+fn load_into(bytes: &[u8], report: &mut FileReport, anchors: &mut TrustAnchors) {
     match report.kind {
         FileKind::Certificates | FileKind::Crl => {
-            let blocks = blocks(&bytes, report);
+            let blocks = blocks(bytes, report);
             if blocks.is_empty() && report.errors.is_empty() {
                 report.errors.push("no PEM block".into());
             }
@@ -313,7 +328,7 @@ fn load_file(path: &Path, report: &mut FileReport, anchors: &mut TrustAnchors) {
                 }
             }
         }
-        FileKind::MasterList => load_master_list(&bytes, report, anchors),
+        FileKind::MasterList => load_master_list(bytes, report, anchors),
         FileKind::Ignored => {}
     }
 }

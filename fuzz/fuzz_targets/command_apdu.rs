@@ -1,0 +1,9 @@
+//! Fuzz target `command_apdu`: see `fuzz/harness.rs`.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    harness::command_apdu(data);
+});

@@ -1,0 +1,60 @@
+#!/bin/sh
+# Fuzz campaign: every target (or those named), one after the other, on ONE
+# core, each until its coverage is stable — no new `cov:` for STALE seconds —
+# or MAX seconds at most. New inputs that add coverage are merged into
+# fuzz/corpus/<target>/ (libFuzzer -merge=1, the minimisation `cargo fuzz cmin`
+# runs, which keeps the named seeds); a crash stops the campaign and leaves
+# its reproducer in fuzz/artifacts/<target>/.
+#
+#   fuzz/run-all.sh [MAX=480] [STALE=120] [target ...]
+#
+# Needs nightly and cargo-fuzz (`cargo install cargo-fuzz`). Prints one line
+# per target: executions, exec/s, final cov and ft, seconds run, and the
+# second at which cov last grew; the logs stay in fuzz/target/campaign/.
+set -eu
+cd "$(dirname "$0")"
+MAX=${1:-480}
+STALE=${2:-120}
+[ $# -ge 2 ] && shift 2 || shift $#
+TARGETS=${*:-$(sed -n 's/^    "\([a-z0-9_]*\)",$/\1/p' harness.rs)}
+
+nice -n 19 cargo +nightly fuzz build -O >/dev/null 2>&1
+BIN=target/x86_64-unknown-linux-gnu/release
+WORK=target/campaign
+mkdir -p "$WORK" artifacts
+printf '%-24s %12s %8s %7s %7s %6s %13s\n' target executions exec/s cov ft secs cov_last_grew
+for t in $TARGETS; do
+    rm -rf "$WORK/$t" && mkdir -p "$WORK/$t/corpus" "artifacts/$t"
+    cp corpus/"$t"/* "$WORK/$t/corpus/"
+    log="$WORK/$t/log"
+    nice -n 19 "$BIN/$t" "$WORK/$t/corpus" -max_total_time="$MAX" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1 -artifact_prefix="artifacts/$t/" >"$log" 2>&1 &
+    pid=$!
+    start=$(date +%s)
+    last_cov=-1
+    grew=0
+    while kill -0 "$pid" 2>/dev/null; do
+        sleep 5
+        now=$(($(date +%s) - start))
+        cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+        cov=${cov:-0}
+        if [ "$cov" != "$last_cov" ]; then
+            last_cov=$cov
+            grew=$now
+        elif [ $((now - grew)) -ge "$STALE" ]; then
+            kill -INT "$pid" 2>/dev/null || true
+        fi
+    done
+    wait "$pid" || status=$?
+    secs=$(($(date +%s) - start))
+    line=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}')
+    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | awk '{print $2}')
+    ft=$(echo "$line" | grep -o 'ft: [0-9]*' | cut -d' ' -f2)
+    printf '%-24s %12s %8s %7s %7s %6s %13s\n' "$t" "${execs:-?}" "${rate:-?}" "$last_cov" "${ft:-?}" "$secs" "$grew"
+    if ls "artifacts/$t/"crash-* "artifacts/$t/"oom-* "artifacts/$t/"timeout-* >/dev/null 2>&1; then
+        echo "$t: crash, out-of-memory or timeout: see artifacts/$t/ and $log" >&2
+        exit 1
+    fi
+    "$BIN/$t" -merge=1 corpus/"$t" "$WORK/$t/corpus" >"$WORK/$t/merge.log" 2>&1
+done
