@@ -145,8 +145,16 @@ cargo fmt --check
 log "cargo clippy --all-targets -- -D warnings"
 cargo clippy --all-targets -- -D warnings
 
+# Every test that starts the daemon leaves its log (and captured events) in
+# target/test-logs/; cleared first so the scan below sees this run only.
+rm -rf target/test-logs
+mkdir -p target/test-logs
+
 log "cargo test --all-targets (with the end-to-end tests: MRTDD_E2E=1)"
 MRTDD_E2E=1 cargo test --all-targets
+
+log "scripts/scan-pii.sh (no personal data of the test documents in any daemon log or event stream)"
+bash scripts/scan-pii.sh
 
 # The Debian package: build (release), install, check files/units/binaries,
 # purge (needs root and dpkg; see the script's header).
