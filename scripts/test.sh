@@ -152,6 +152,8 @@ mkdir -p target/test-logs
 
 log "cargo test --all-targets (with the end-to-end tests: MRTDD_E2E=1)"
 MRTDD_E2E=1 cargo test --all-targets
+log "scripts/api-fuzz.sh (schemathesis: docs/openapi.yaml against the live daemon)"
+bash scripts/api-fuzz.sh
 
 log "scripts/scan-pii.sh (no personal data of the test documents in any daemon log or event stream)"
 bash scripts/scan-pii.sh
