@@ -15,6 +15,14 @@ const DEMO_CAN: &str = "012345";
 const DEMO_NAME: &str = "Nguyễn Văn An";
 const PYTHON: &str = "/usr/bin/python3";
 
+/// `target/test-logs/<name>`: daemon logs and captured events stay there for
+/// scripts/scan-pii.sh (the whole-suite personal-data scan).
+fn test_log(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
 /// The daemon, stopped with SIGTERM on drop; its stderr goes to a log file.
 struct Daemon {
     child: Child,
@@ -34,7 +42,7 @@ impl Daemon {
             .arg("--config")
             .arg(&config)
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("mrtdd.log")).unwrap())
+            .stderr(std::fs::File::create(test_log(&format!("client_examples-{tag}.log"))).unwrap())
             .spawn()
             .expect("start mrtdd");
         let started = Instant::now();
@@ -126,8 +134,10 @@ const CHECKS: &str = "checks=sod_signature:valid certificate_chain:trusted chip_
                       active_authentication:passed DG1:valid DG13:valid DG14:valid DG15:valid DG2:valid";
 
 /// The event lines of read.py and read.mjs with --events.
-fn assert_events(stdout: &str) {
+fn assert_events(tag: &str, stdout: &str) {
     let events: Vec<&str> = stdout.lines().filter(|l| l.starts_with("event=")).collect();
+    // The event lines (not the read's result, which holds the document by design) for the personal-data scan.
+    std::fs::write(test_log(&format!("client_examples-{tag}.events")), events.join("\n")).unwrap();
     assert_eq!(events.first().copied(), Some("event=read_started"), "{stdout}");
     assert_eq!(events.last().copied(), Some("event=read_finished passed"), "{stdout}");
     for file in ["EF.COM", "EF.SOD", "DG1", "DG2", "DG13"] {
@@ -184,7 +194,7 @@ fn python_example_reads_the_demo_card() {
         .arg(&daemon.socket)
         .args(["--can", DEMO_CAN, "--events"])));
     assert_summary(&out);
-    assert_events(&out);
+    assert_events("python", &out);
 
     // The QR text of the demo card opens it too (PACE with the CAN taken from the ID).
     let out = stdout_of(&run(Command::new(PYTHON)
@@ -220,7 +230,7 @@ fn node_example_reads_the_demo_card() {
         .arg(&daemon.socket)
         .args(["--can", DEMO_CAN, "--events"])));
     assert_summary(&out);
-    assert_events(&out);
+    assert_events("node", &out);
 
     // The MRZ as printed (BAC with the MRZ key under the key policy).
     let mrz = "IDVNM0950123455001095012345<<6\n9503124M3503122VNM<<<<<<<<<<<0\nNGUYEN<<VAN<AN<<<<<<<<<<<<<<<<";

@@ -15,6 +15,14 @@ const CCCD_READER: &str = "mrtdd Simulated Reader (demo CCCD) 00 00";
 const PASSPORT_READER: &str = "mrtdd Simulated Reader (ICAO specimen passport) 00 01";
 const DEMO_QR: &str = "001095012345||Nguyễn Văn An|12031995|Nam|Hà Nội|01062021";
 
+/// `target/test-logs/<name>`: daemon logs and captured events stay there for
+/// scripts/scan-pii.sh (the whole-suite personal-data scan).
+fn test_log(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
 /// The daemon, stopped with SIGTERM on drop; its stderr goes to a log file.
 struct Daemon {
     child: Child,
@@ -29,7 +37,7 @@ impl Daemon {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("mrtdd.sock");
-        let log = dir.join("mrtdd.log");
+        let log = test_log(&format!("daemon_simulated-{tag}.log"));
         let config = dir.join("mrtdd.toml");
         std::fs::write(
             &config,
@@ -140,10 +148,12 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 /// An SSE subscriber on its own connection.
 struct Subscriber {
     lines: BufReader<UnixStream>,
+    /// Every line received, for the personal-data scan.
+    capture: std::fs::File,
 }
 
 impl Subscriber {
-    fn connect(socket: &Path) -> Self {
+    fn connect(socket: &Path, tag: &str) -> Self {
         let mut s = UnixStream::connect(socket).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         s.write_all(b"GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n").unwrap();
@@ -156,7 +166,8 @@ impl Subscriber {
                 break;
             }
         }
-        Self { lines }
+        let capture = std::fs::File::create(test_log(&format!("daemon_simulated-{tag}.events"))).unwrap();
+        Self { lines, capture }
     }
 
     /// The next event (chunked framing lines and keep-alive comments skipped).
@@ -166,6 +177,7 @@ impl Subscriber {
         loop {
             line.clear();
             assert!(self.lines.read_line(&mut line).unwrap() > 0, "event stream closed");
+            self.capture.write_all(line.as_bytes()).unwrap();
             let l = line.trim_end_matches(['\r', '\n']);
             if let Some(k) = l.strip_prefix("event: ").or_else(|| l.strip_prefix("event:")) {
                 kind = k.trim().to_owned();
@@ -292,7 +304,7 @@ fn every_error_code_this_backend_can_produce() {
 #[test]
 fn one_read_per_reader_and_parallel_readers_and_events() {
     let d = Daemon::start("busy", "");
-    let mut sub = Subscriber::connect(&d.socket);
+    let mut sub = Subscriber::connect(&d.socket, "busy");
     // A slow subscriber that never reads: reads must not stall.
     let stalled = UnixStream::connect(&d.socket).unwrap();
     let mut stalled_w = stalled.try_clone().unwrap();

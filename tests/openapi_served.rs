@@ -267,6 +267,14 @@ fn has_type(instance: &Value, name: &str) -> bool {
 // The daemon (as in tests/daemon_simulated.rs)
 // ---------------------------------------------------------------------------
 
+/// `target/test-logs/<name>`: daemon logs and captured events stay there for
+/// scripts/scan-pii.sh (the whole-suite personal-data scan).
+fn test_log(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
 /// The daemon, stopped with SIGTERM by `stop` (killed on drop otherwise).
 struct Daemon {
     child: Child,
@@ -286,7 +294,7 @@ impl Daemon {
             .arg("--config")
             .arg(&config)
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.join("mrtdd.log")).unwrap())
+            .stderr(std::fs::File::create(test_log(&format!("openapi_served-{tag}.log"))).unwrap())
             .spawn()
             .expect("start mrtdd");
         let started = Instant::now();
@@ -359,10 +367,12 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 /// An SSE subscriber on its own connection.
 struct Subscriber {
     lines: BufReader<UnixStream>,
+    /// Every line received, for the personal-data scan.
+    capture: std::fs::File,
 }
 
 impl Subscriber {
-    fn connect(socket: &Path) -> Self {
+    fn connect(socket: &Path, tag: &str) -> Self {
         let mut s = UnixStream::connect(socket).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         s.write_all(b"GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n").unwrap();
@@ -378,7 +388,8 @@ impl Subscriber {
             }
             assert!(!line.to_ascii_lowercase().starts_with("content-type:") || line.contains("text/event-stream"));
         }
-        Self { lines }
+        let capture = std::fs::File::create(test_log(&format!("openapi_served-{tag}.events"))).unwrap();
+        Self { lines, capture }
     }
 
     /// The next event as (kind, raw data JSON); chunked framing lines and keep-alive comments skipped.
@@ -388,6 +399,7 @@ impl Subscriber {
         loop {
             line.clear();
             assert!(self.lines.read_line(&mut line).unwrap() > 0, "event stream closed");
+            self.capture.write_all(line.as_bytes()).unwrap();
             let l = line.trim_end_matches(['\r', '\n']);
             if let Some(k) = l.strip_prefix("event:") {
                 kind = k.trim().to_owned();
@@ -433,7 +445,7 @@ fn is_base64(s: &str) -> bool {
 fn served_responses_and_events_match_docs_openapi_yaml() {
     let spec = Spec::load();
     let d = Daemon::start("served", "max_request_bytes = 2048\n");
-    let mut sub = Subscriber::connect(&d.socket);
+    let mut sub = Subscriber::connect(&d.socket, "served");
     let served = |method: &str, path: &str, body: &[u8]| {
         let ct = (method == "POST").then_some("application/json");
         let (status, content_type, body) = request(&d.socket, method, path, ct, body);
