@@ -13,7 +13,8 @@
 //!
 //! After every test the daemon stops cleanly on SIGTERM (exit 0, socket
 //! removed) and its log (level debug) holds none of the documents' personal
-//! data.
+//! data. The log is kept as `target/test-logs/e2e_daemon_pcscd-<tag>.log`,
+//! and the events a test received as `...-<tag>-events.log`.
 //!
 //! Needs `MRTDD_E2E=1` and pcscd with vpcd running (scripts/test.sh does
 //! both); otherwise each test says why it is skipped and passes. The pcscd
@@ -60,6 +61,15 @@ const VPCD_POLL_PERIOD: Duration = Duration::from_millis(500);
 const PCSCD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an event may take to reach a subscriber.
 const EVENT_TIMEOUT: Duration = Duration::from_secs(8);
+/// Where the daemon's logs and the events received are kept (scanned for
+/// personal data by scripts/scan-pii.sh).
+const LOG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-logs");
+
+/// `target/test-logs/e2e_daemon_pcscd-<name>.log` (the directory created).
+fn log_path(name: &str) -> PathBuf {
+    std::fs::create_dir_all(LOG_DIR).unwrap();
+    Path::new(LOG_DIR).join(format!("e2e_daemon_pcscd-{name}.log"))
+}
 
 const DEMO_CAN: &str = "012345";
 const DEMO_QR: &str = "001095012345||Nguyễn Văn An|12031995|Nam|Hà Nội|01062021";
@@ -122,6 +132,7 @@ struct Daemon {
     dir: PathBuf,
     socket: PathBuf,
     log: PathBuf,
+    tag: String,
 }
 
 impl Daemon {
@@ -132,7 +143,7 @@ impl Daemon {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("mrtdd.sock");
-        let log = dir.join("mrtdd.log");
+        let log = log_path(tag);
         let config = dir.join("mrtdd.toml");
         std::fs::write(&config, format!("socket = {socket:?}\nlog_level = \"debug\"\n{extra_config}")).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_mrtdd"))
@@ -144,7 +155,7 @@ impl Daemon {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .expect("start mrtdd");
-        let mut daemon = Self { child, dir, socket, log };
+        let mut daemon = Self { child, dir, socket, log, tag: tag.to_owned() };
         let started = Instant::now();
         while UnixStream::connect(&daemon.socket).is_err() {
             if let Ok(Some(status)) = daemon.child.try_wait() {
@@ -326,8 +337,11 @@ struct Subscriber {
 }
 
 impl Subscriber {
-    fn connect(socket: &Path) -> Self {
-        let mut s = UnixStream::connect(socket).unwrap();
+    /// Subscribes to `daemon`'s events; each one is also appended to
+    /// `e2e_daemon_pcscd-<tag>-events.log`.
+    fn connect(daemon: &Daemon) -> Self {
+        let mut file = std::fs::File::create(log_path(&format!("{}-events", daemon.tag))).unwrap();
+        let mut s = UnixStream::connect(&daemon.socket).unwrap();
         s.write_all(b"GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n").unwrap();
         let mut lines = BufReader::new(s);
         let mut line = String::new();
@@ -354,6 +368,7 @@ impl Subscriber {
                 } else if let Some(d) = l.strip_prefix("data:") {
                     data = d.trim().to_owned();
                 } else if l.is_empty() && !kind.is_empty() {
+                    let _ = writeln!(file, "event: {kind}\ndata: {data}\n");
                     let event = Event::from_sse(&kind, &data).unwrap_or_else(|| panic!("bad event {kind} {data}"));
                     kind.clear();
                     if tx.send(event).is_err() {
@@ -883,7 +898,7 @@ fn card_removed_mid_read_then_the_next_read_works() {
     }
     let _lock = lock();
     let d = Daemon::start("removed", "", &[]);
-    let events = Subscriber::connect(&d.socket);
+    let events = Subscriber::connect(&d);
     // The chip leaves the field at its 20th APDU: after PACE, while files are read.
     let chip = SoftwareChip::with_faults(Document::cccd_demo().unwrap(), [Fault::CardRemoved.at_apdu(20)]);
     let card = Card::insert(&d, chip);
@@ -934,7 +949,7 @@ fn pcscd_restarted_under_the_running_daemon() {
     let _lock = lock();
     let _restore = RestorePcscd(&pcscd);
     let d = Daemon::start("restart", "", &[]);
-    let events = Subscriber::connect(&d.socket);
+    let events = Subscriber::connect(&d);
     // The card stays in the reader through the restart: the bridge reconnects to the new vpcd.
     let card = Card::insert(&d, demo_chip());
     assert_demo_cccd(&d.read(can_read(CHIP_READER)).unwrap());
