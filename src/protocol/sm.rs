@@ -88,6 +88,9 @@ pub struct SecureChannel {
     ssc: SecretBytes,
 }
 
+/// Every secret field (`ks_enc`, `ks_mac`, `ssc`) is [`SecretBytes`], wiped when dropped.
+impl zeroize::ZeroizeOnDrop for SecureChannel {}
+
 impl core::fmt::Debug for SecureChannel {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "SecureChannel({:?}, keys redacted)", self.suite)

@@ -153,6 +153,9 @@ pub struct Portrait {
     pub image: Zeroizing<Vec<u8>>,
 }
 
+/// The image, the only personal part, is [`Zeroizing`]: wiped when dropped.
+impl zeroize::ZeroizeOnDrop for Portrait {}
+
 impl fmt::Debug for Portrait {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Portrait")
