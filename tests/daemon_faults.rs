@@ -87,6 +87,13 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// `socket` of `/v1/health`, asked on an open connection.
+fn health_socket(conn: &mut UnixStream) -> Option<String> {
+    let (status, body) = exchange(conn, "GET", "/v1/health", &[], b"", false);
+    assert_eq!(status, 200);
+    serde_json::from_slice::<mrtdd::api::Health>(&body).unwrap().socket
+}
+
 /// Counts before the fault (idle, just started), after it and a successful
 /// read (once idle: a finished read's blocking thread exits after tokio's 10 s
 /// keep-alive), asserted equal.
@@ -205,14 +212,16 @@ fn a_socket_path_taken_by_a_regular_file_is_left_alone() {
     wait_until("the daemon notices", || d.log_text().contains("the socket path was taken"));
     assert_eq!(std::fs::read(&d.socket).unwrap(), b"not mrtdd's", "the file is not touched");
     assert!(UnixStream::connect(&d.socket).is_err(), "a regular file cannot be connected to");
-    // The open connection is still served, reads included.
+    // The open connection is still served, reads included, and health says the path is lost.
     let (status, body) = exchange(&mut kept, "POST", "/v1/read", &[], can_read().to_string().as_bytes(), false);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(health_socket(&mut kept).as_deref(), Some("lost"));
 
     // The path is freed: the daemon's socket comes back.
     std::fs::remove_file(&d.socket).unwrap();
     wait_until("the socket is re-created", || is_socket(&d.socket));
     d.read(passport_read()).unwrap();
+    assert_eq!(health_socket(&mut kept).as_deref(), Some("ok"));
     drop(kept);
     assert_flat("socket replaced by a regular file, then freed", &d, before);
     assert_writes_no_files(&d);
@@ -239,6 +248,7 @@ fn a_socket_path_taken_by_another_live_socket_is_left_alone_even_at_shutdown() {
     let (_accepted, _) = foreign.accept().unwrap();
     let (status, _) = exchange(&mut kept, "POST", "/v1/read", &[], passport_read().to_string().as_bytes(), false);
     assert_eq!(status, 200);
+    assert_eq!(health_socket(&mut kept).as_deref(), Some("lost"));
 
     // The other process goes away and removes its socket: mrtdd's is re-created.
     drop(foreign);

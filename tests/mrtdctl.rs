@@ -275,7 +275,9 @@ async fn client_health_and_readers() {
             pcsc: "ok".into(),
             readers: 2,
             simulated: false,
-            trust_anchors: 0
+            trust_anchors: 0,
+            // The fake daemon sends no `socket` (as older daemons): absent is None.
+            socket: None,
         }
     );
     let r = client.readers().await.unwrap();

@@ -252,6 +252,7 @@ fn full_values() -> Vec<serde_json::Value> {
         readers: 1,
         simulated: true,
         trust_anchors: 1,
+        socket: Some("ok".into()),
     };
     let readers =
         Readers { readers: vec![Reader { name: "R".into(), card_present: true, atr: some("3B"), busy: false }] };

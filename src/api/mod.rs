@@ -31,6 +31,10 @@ pub struct Health {
     /// Trust store summary: CSCA certificates loaded (0 when none is configured).
     #[serde(default)]
     pub trust_anchors: usize,
+    /// `"ok"`, or `"lost"` while the socket path does not lead to this daemon
+    /// (its file was replaced by another, or deleted and not re-created); absent from older daemons.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub socket: Option<String>,
 }
 
 /// One reader in `GET /v1/readers`.

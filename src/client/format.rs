@@ -58,6 +58,9 @@ pub fn health(h: &Health) -> String {
     if h.simulated {
         out.push_str("; simulated reader");
     }
+    if let Some(socket) = h.socket.as_deref().filter(|s| *s != "ok") {
+        out.push_str(&format!("; socket: {}", clean(socket)));
+    }
     out.push('\n');
     out
 }
@@ -416,8 +419,11 @@ mod tests {
             readers: 0,
             simulated: true,
             trust_anchors: 2,
+            socket: Some("ok".into()),
         };
         assert_eq!(health(&h), "mrtdd 0.1.0: ok; pcsc: unavailable; readers: 0; trust anchors: 2; simulated reader\n");
+        let lost = Health { socket: Some("lost".into()), ..h };
+        assert!(health(&lost).contains("; socket: lost"));
     }
 
     #[test]

@@ -101,6 +101,8 @@ pub struct AppState {
     pub trust_anchors: AtomicUsize,
     /// Flips to `true` at shutdown: event streams end.
     pub shutdown: watch::Receiver<bool>,
+    /// The socket file the daemon created (none under socket activation), for `/v1/health`.
+    pub socket: Option<Arc<crate::service::listen::OwnSocket>>,
 }
 
 /// An API error response.
@@ -177,6 +179,7 @@ async fn health(State(state): State<Arc<AppState>>) -> Json<api::Health> {
         readers: backend.readers().len(),
         simulated: backend.simulated(),
         trust_anchors: state.trust_anchors.load(Ordering::Relaxed),
+        socket: Some(if state.socket.as_ref().is_some_and(|s| s.is_lost()) { "lost" } else { "ok" }.into()),
     })
 }
 

@@ -97,14 +97,6 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let trust_count = anchors.csca_count();
     reads.set_trust(anchors);
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
-    let state = Arc::new(AppState {
-        reads: reads.clone(),
-        events: events.clone(),
-        trust_anchors: AtomicUsize::new(trust_count),
-        shutdown: shutdown_rx,
-    });
-    let app = http::router(state.clone(), config.max_request_bytes);
-
     // The Unix socket: from systemd, or our own.
     let (unix, own_socket) = match listen::activated_socket()? {
         Some(l) => {
@@ -117,6 +109,15 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             (listener, Some(own))
         }
     };
+    let state = Arc::new(AppState {
+        reads: reads.clone(),
+        events: events.clone(),
+        trust_anchors: AtomicUsize::new(trust_count),
+        shutdown: shutdown_rx,
+        socket: own_socket.clone(),
+    });
+    let app = http::router(state.clone(), config.max_request_bytes);
+
     let allow = listen::AllowList { uids: config.allowed_uids.clone(), gids: config.allowed_gids.clone() };
     let mut unix = listen::GuardedUnix::new(unix, allow, config.max_connections);
     // Our own socket file is watched: re-created if deleted (listen.rs).
