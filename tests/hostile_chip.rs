@@ -22,11 +22,14 @@ use mrtdd::protocol::read::{DEFAULT_MAX_FILE_SIZE, NoHooks};
 use mrtdd::protocol::session::{AccessKey, DocumentRead, ReadOptions, read_document};
 use mrtdd::protocol::tlv;
 use mrtdd::protocol::verify::HashCheck;
+use mrtdd::service::convert;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 const EF_COM: u16 = 0x011E;
+/// "Today" for the API conversion's century window.
+const TODAY: (i32, u32, u32) = (2026, 1, 1);
 
 // ---- bounded memory: a counting allocator, per thread ----
 
@@ -472,6 +475,10 @@ fn case_19_tampered_dg2_is_invalid_for_dg2_only() {
     let read = r.unwrap();
     assert_eq!(read.hashes.data_groups.get(&DataGroup::DG2), Some(&HashCheck::Invalid));
     assert_eq!(read.hashes.data_groups.get(&DataGroup::DG1), Some(&HashCheck::Valid));
+    // What the API publishes: no portrait from the failing DG2; DG1 still.
+    assert!(read.portrait.is_some(), "parsed, but ...");
+    assert!(convert::portrait(&read).is_none(), "... not published");
+    assert!(convert::document(&read, TODAY).is_some());
 }
 
 #[test]
@@ -489,6 +496,33 @@ fn case_20_a_group_missing_from_the_sod_is_not_in_sod() {
     let read = r.unwrap();
     assert_eq!(read.hashes.data_groups.get(&DataGroup::DG11), Some(&HashCheck::NotInSod));
     assert_eq!(read.com_sod_mismatch, [DataGroup::DG11]);
+}
+
+/// HOSTILE 19 on the CCCD: a DG13 whose hash fails is parsed but not
+/// published, and neither is anything of a DG1 that failed.
+#[test]
+fn case_19_unverified_groups_are_not_published() {
+    for dg in [1u8, 13] {
+        let mut bytes = Document::cccd_demo().unwrap().file(dg_fid(dg)).unwrap().to_vec();
+        let last = bytes.len() - 2;
+        bytes[last] ^= 0x01;
+        let (r, _) = run(cccd().tamper_file(dg_fid(dg), bytes).build().unwrap(), vec![]);
+        let read = r.unwrap();
+        let group = DataGroup::new(dg).unwrap();
+        assert_eq!(read.hashes.data_groups.get(&group), Some(&HashCheck::Invalid));
+        assert!(!all_valid(&read));
+        match dg {
+            1 => {
+                assert!(convert::document(&read, TODAY).is_none());
+                assert!(convert::cccd(&read).is_some());
+            }
+            _ => {
+                assert!(convert::cccd(&read).is_none());
+                assert!(convert::document(&read, TODAY).is_some());
+            }
+        }
+        assert!(convert::portrait(&read).is_some());
+    }
 }
 
 // ---- beyond the list: what else a hostile chip tries ----
