@@ -415,6 +415,12 @@ fn the_tcp_listener_wants_the_token_and_an_allowed_origin() {
              allowed_origins = [\"http://localhost:3000\"]\n"
         ),
     );
+    // The TCP listener is bound just after the Unix socket.
+    let started = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(10), "the TCP listener did not come up");
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let call = |headers: &[(&str, &str)], method: &str, path: &str, body: &[u8]| {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();

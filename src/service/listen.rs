@@ -209,6 +209,8 @@ impl OwnSocket {
         let this = Arc::clone(self);
         Ok(tokio::spawn(async move {
             let mut watches = events.watches();
+            // Whatever happened between the bind and the watch (a deletion there would have no event).
+            this.reconcile(&replace, &mut watches, &dir);
             loop {
                 let event = tokio::select! {
                     _ = stop.wait_for(|s| *s) => break,
