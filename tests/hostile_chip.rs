@@ -570,12 +570,14 @@ fn case_04_dg2_declaring_16_megabytes_is_refused_before_allocation() {
     let (r, _, peak) = measured(doc.clone(), vec![], &k, &ReadOptions::default());
     assert_eq!(r.unwrap_err(), Error::Limit { what: "DG2", limit: DEFAULT_MAX_FILE_SIZE });
     assert!(peak < BOUND, "peak {peak}");
+    eprintln!("figure: DG2 declaring 16 MiB, default cap: peak allocation {peak} bytes");
 
     let mut options = ReadOptions::default();
     options.limits.max_file_size = MAX_FILE_SIZE_LIMIT;
     let (r, _, peak) = measured(doc, vec![], &k, &options);
     assert_eq!(r.unwrap_err(), Error::Limit { what: "DG2", limit: MAX_FILE_SIZE_LIMIT });
     assert!(peak < BOUND, "peak {peak}");
+    eprintln!("figure: DG2 declaring 16 MiB + 6, largest cap: peak allocation {peak} bytes");
 }
 
 /// A declared length under the cap is the most the reader ever reserves: a
@@ -601,6 +603,7 @@ fn declared_length_under_the_cap_bounds_the_buffer() {
         "{r:?}"
     );
     assert!(peak < declared + 64 * 1024, "peak {peak}");
+    eprintln!("figure: DG2 declaring {declared} bytes, holding 400: peak allocation {peak} bytes");
 }
 
 /// A chip that never finishes a file: 15 bytes per READ BINARY of a 150 kB
@@ -613,8 +616,27 @@ fn a_file_that_never_finishes_is_bounded() {
     let dg2_len = doc.file(dg_fid(2)).unwrap().len();
     let (r, chip) = run(doc, vec![Fault::ReadAtMost(15).always()]);
     assert_eq!(r.unwrap_err(), Error::Misbehaving(Misbehaviour::NoProgress("DG2")));
+    eprintln!("figure: 15-byte answers to a {dg2_len}-byte DG2: gave up after {} APDUs", chip.apdu_count());
     // The budget: 16 + declared / MIN_CHUNK reads for DG2, plus the files before it.
     assert!(chip.apdu_count() < 16 + dg2_len / MIN_CHUNK + 1_000, "{}", chip.apdu_count());
+}
+
+/// The bound holds for genuine reads too, with room to spare (figures printed
+/// for docs/reliability.md: `cargo test --test hostile_chip -- --nocapture`).
+#[test]
+fn genuine_reads_stay_under_the_bound() {
+    for (what, doc) in [
+        ("ICAO specimen passport", Document::td3_specimen().unwrap()),
+        ("demo CCCD (PACE, CA, AA)", Document::cccd_demo().unwrap()),
+        ("passport with a 60 kB DG2", passport().large_dg2(60_000).build().unwrap()),
+        ("passport with a 150 kB DG2", passport().large_dg2(150_000).build().unwrap()),
+    ] {
+        let k = key(&doc);
+        let (r, chip, peak) = measured(doc, vec![], &k, &ReadOptions::default());
+        assert!(all_valid(&r.unwrap()), "{what}");
+        assert!(peak < READ_PEAK_BOUND, "{what}: {peak}");
+        eprintln!("figure: genuine read, {what}: {} APDUs, peak allocation {peak} bytes", chip.apdu_count());
+    }
 }
 
 /// A chip that answers every READ BINARY with one byte: bounded (HOSTILE 10's
@@ -681,6 +703,7 @@ fn endless_61xx_chain_is_bounded() {
     assert_eq!(r.unwrap_err(), Error::Limit { what: "GET RESPONSE rounds", limit: MAX_GET_RESPONSE_ROUNDS });
     assert_eq!(chip.apdu_count(), 8 + MAX_GET_RESPONSE_ROUNDS);
     assert!(peak < 4 * MAX_CHAINED_RESPONSE, "peak {peak}");
+    eprintln!("figure: endless 61FF chain: {} APDUs, peak allocation {peak} bytes", chip.apdu_count());
 }
 
 /// A (signed) SOD listing a data group twice, or a thousand hashes: malformed,
