@@ -285,14 +285,34 @@ struct SubTally {
 }
 
 /// Follows `/v1/events`, pausing `pause` after every line, until `stop`.
-fn subscriber(socket: &Path, stop: Arc<AtomicBool>, pause: Duration) -> Result<SubTally, String> {
+/// Sends on `subscribed` once the answer's head is in: the daemon subscribes
+/// before it answers, so from then on no event is missed.
+fn subscriber(
+    socket: &Path,
+    stop: Arc<AtomicBool>,
+    pause: Duration,
+    subscribed: std::sync::mpsc::Sender<()>,
+) -> Result<SubTally, String> {
     let s = UnixStream::connect(socket).map_err(|e| format!("connect: {e}"))?;
-    s.set_read_timeout(Some(Duration::from_millis(500))).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
     let mut w = s.try_clone().map_err(|e| e.to_string())?;
     w.write_all(b"GET /v1/events HTTP/1.1\r\nHost: localhost\r\n\r\n").map_err(|e| e.to_string())?;
     let mut lines = BufReader::new(s);
-    let mut tally = SubTally::default();
     let mut line = String::new();
+    lines.read_line(&mut line).map_err(|e| format!("read status: {e}"))?;
+    if !line.starts_with("HTTP/1.1 200") {
+        return Err(format!("answer {line:?}"));
+    }
+    while line != "\r\n" {
+        line.clear();
+        if lines.read_line(&mut line).map_err(|e| format!("read head: {e}"))? == 0 {
+            return Err("the event stream ended in its head".into());
+        }
+    }
+    line.clear();
+    let _ = subscribed.send(());
+    lines.get_ref().set_read_timeout(Some(Duration::from_millis(500))).map_err(|e| e.to_string())?;
+    let mut tally = SubTally::default();
     let mut kind = String::new();
     while !stop.load(Ordering::Relaxed) {
         match lines.read_line(&mut line) {
@@ -452,13 +472,18 @@ fn main() -> BenchResult<()> {
     let stop_clients = Arc::new(AtomicBool::new(false));
     let stop_subs = Arc::new(AtomicBool::new(false));
     let t0 = Instant::now();
+    let (subscribed_tx, subscribed) = std::sync::mpsc::channel();
     let subs: Vec<_> = [("fast #1", Duration::ZERO), ("fast #2", Duration::ZERO), ("slow", SLOW_SUBSCRIBER_PAUSE)]
         .into_iter()
         .map(|(name, pause)| {
-            let (socket, stop) = (daemon.socket.clone(), stop_subs.clone());
-            (name, std::thread::spawn(move || subscriber(&socket, stop, pause)))
+            let (socket, stop, tx) = (daemon.socket.clone(), stop_subs.clone(), subscribed_tx.clone());
+            (name, std::thread::spawn(move || subscriber(&socket, stop, pause, tx)))
         })
         .collect();
+    // Every subscriber sees every read from the first one on.
+    for _ in 0..subs.len() {
+        subscribed.recv_timeout(Duration::from_secs(20)).map_err(|_| "a subscriber did not get its stream")?;
+    }
     let workers: Vec<_> = (0..clients)
         .map(|id| {
             let (socket, stop) = (daemon.socket.clone(), stop_clients.clone());
