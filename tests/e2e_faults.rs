@@ -682,7 +682,9 @@ fn hostile_31_card_removed_after_dg1_before_dg2() {
     assert_no_personal_data(&String::from_utf8_lossy(&raw), "the error body");
     let got = events.until(read_failed);
     assert!(matches!(got.last(), Some(Event::ReadFailed { code: ErrorCode::CardRemoved, .. })), "{got:?}");
-    let dg1_done = got.iter().any(|e| matches!(e, Event::ReadProgress { file, bytes, total, .. } if file == "DG1" && bytes == total));
+    let dg1_done = got
+        .iter()
+        .any(|e| matches!(e, Event::ReadProgress { file, bytes, total, .. } if file == "DG1" && bytes == total));
     assert!(dg1_done, "DG1 was read before the card left: {got:?}");
     assert!(!got.iter().any(|e| matches!(e, Event::ReadProgress { file, .. } if file == "DG2")), "{got:?}");
     assert!(!got.iter().any(|e| matches!(e, Event::ReadFinished { .. })), "{got:?}");
