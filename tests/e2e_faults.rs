@@ -20,7 +20,8 @@
 //! * A chip that stops answering mid-read (stays in the field, silent):
 //!   vpcd waits for it with no time limit, and the daemon's session
 //!   watchdog ends the read at `read_timeout_ms` with `timeout`; once the
-//!   silent card is taken away the reader works again.
+//!   silent card is taken away the reader works again. SIGTERM during such a
+//!   read: `shutting_down` after the grace period, and the daemon exits 0.
 //!
 //! In every test the daemon's open descriptors and threads
 //! (`/proc/<pid>/fd`, `/proc/<pid>/task`) are counted before and after (once
@@ -914,4 +915,53 @@ fn silent_chip_meets_the_read_deadline_and_the_reader_recovers() {
         timed_out.as_millis()
     ));
     d.stop();
+}
+
+/// SIGTERM while a read waits on a silent chip: the read is cancelled after
+/// the shutdown grace period, the watchdog ends the blocked PC/SC call, the
+/// client gets `shutting_down` and the daemon exits 0 — it is not held up by
+/// the reader.
+#[test]
+fn silent_chip_does_not_hold_up_shutdown() {
+    if !enabled("silent_chip_does_not_hold_up_shutdown") {
+        return;
+    }
+    let _lock = lock();
+    let grace_ms: u64 = 1000;
+    let mut d = Daemon::start("silent-shutdown", &format!("shutdown_grace_ms = {grace_ms}\n"), true);
+    let card = Card::insert(&d, SoftwareChip::with_faults(demo(), [Fault::Timeout.at_apdu(21)]));
+    let socket = d.socket.clone();
+    let reader = std::thread::spawn(move || request(&socket, "POST", "/v1/read", Some(&can_read())));
+    let started = Instant::now();
+    while card.apdus() < 21 {
+        assert!(started.elapsed() < Duration::from_secs(10), "the read did not reach the silent APDU");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!reader.is_finished(), "the read waits on the silent chip");
+    let term = Instant::now();
+    let _ = Command::new("kill").arg("-TERM").arg(d.pid().to_string()).status();
+    let (status, raw) = reader.join().unwrap();
+    let answered_ms = term.elapsed().as_millis();
+    let e = parse_error(&raw);
+    assert_eq!((status, e.error.code), (ErrorCode::ShuttingDown.http_status(), ErrorCode::ShuttingDown));
+    let exit = loop {
+        if let Some(s) = d.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(term.elapsed() < Duration::from_secs(10), "mrtdd did not exit within 10 s of SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let exit_ms = term.elapsed().as_millis();
+    assert!(exit.success(), "mrtdd exited with {exit}: {}", d.log_text());
+    // Grace period, then the watchdog's 500 ms, then the shutdown itself.
+    assert!(exit_ms < u128::from(grace_ms) + 2500, "exit {exit_ms} ms after SIGTERM");
+    let log = d.log_text();
+    assert!(log.contains("card session cut off"), "the watchdog ended the blocked call");
+    assert_no_personal_data(&log, "the daemon's log");
+    drop(card);
+    say(format_args!(
+        "silent chip at shutdown (grace {grace_ms} ms): shutting_down answered {answered_ms} ms and exit 0 \
+         {exit_ms} ms after SIGTERM"
+    ));
 }
