@@ -84,6 +84,15 @@ impl PcscLink {
     }
 }
 
+#[cfg(test)]
+impl PcscLink {
+    /// A link to any socket of this process (for tests of code that severs links).
+    pub(crate) fn of_fd(fd: RawFd) -> Option<Self> {
+        let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+        Some(Self { fd, target: target.to_str()?.to_owned() })
+    }
+}
+
 /// Opens a context with pcscd like [`establish`](crate::pcsc::establish), and
 /// finds its connection (`None` when it cannot be told apart; see the
 /// [module documentation](self)).

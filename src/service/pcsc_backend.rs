@@ -917,6 +917,34 @@ mod tests {
     }
 
     #[test]
+    fn the_watchdog_ends_a_blocked_call_at_the_deadline_or_after_a_cancel() {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        use std::os::unix::net::UnixStream;
+        // A read on a socket nobody writes to stands for a PC/SC call that never returns.
+        let blocked = |cancel: &AtomicBool, limit: Instant| {
+            let (mut a, _b) = UnixStream::pair().unwrap();
+            let link = adapter::PcscLink::of_fd(a.as_raw_fd()).unwrap();
+            let started = Instant::now();
+            let (n, cut) = watched(Some(&link), limit, cancel, || a.read(&mut [0u8; 1]).unwrap());
+            assert_eq!(n, 0, "the severed socket reads as closed");
+            (cut, started.elapsed())
+        };
+        let (cut, took) = blocked(&AtomicBool::new(false), Instant::now() + Duration::from_millis(150));
+        assert_eq!(cut, Some(Cut::Deadline));
+        assert!(took >= Duration::from_millis(150) && took < Duration::from_secs(3), "{took:?}");
+        let (cut, took) = blocked(&AtomicBool::new(true), Instant::now() + Duration::from_secs(60));
+        assert_eq!(cut, Some(Cut::Cancelled));
+        assert!(took >= CANCEL_GRACE && took < Duration::from_secs(3), "{took:?}");
+        // A session that ends by itself is left alone, and so is one without a link.
+        let (a, _b) = UnixStream::pair().unwrap();
+        let link = adapter::PcscLink::of_fd(a.as_raw_fd()).unwrap();
+        let never = AtomicBool::new(false);
+        assert_eq!(watched(Some(&link), Instant::now() + Duration::from_secs(60), &never, || 7), (7, None));
+        assert_eq!(watched(None, Instant::now(), &AtomicBool::new(true), || 8), (8, None));
+    }
+
+    #[test]
     fn sleep_returns_early_on_stop() {
         let shared = Arc::new(Shared {
             readers: RwLock::new(Vec::new()),
