@@ -53,6 +53,11 @@ fn is_socket(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket())
 }
 
+/// A socket file that accepts connections (bind creates the file a moment before listen).
+fn serving(path: &Path) -> bool {
+    is_socket(path) && UnixStream::connect(path).is_ok()
+}
+
 /// The daemon writes no file: every descriptor it holds is a socket, a pipe,
 /// an anonymous inode (epoll, eventfd, inotify), /dev/null or /dev/full, or its
 /// log; its directory holds only the configuration and the socket.
@@ -174,7 +179,7 @@ fn a_deleted_socket_file_is_re_created_with_its_mode() {
     d.read(can_read()).unwrap();
     for round in 0..3 {
         std::fs::remove_file(&d.socket).unwrap();
-        wait_until("the socket is re-created", || is_socket(&d.socket));
+        wait_until("the socket is re-created", || serving(&d.socket));
         let mode = std::fs::metadata(&d.socket).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "round {round}: the configured mode");
         let read = d.read(can_read()).unwrap();
@@ -183,12 +188,12 @@ fn a_deleted_socket_file_is_re_created_with_its_mode() {
     // The socket's directory moved away: both come back.
     let moved = d.dir.join("run.moved");
     std::fs::rename(d.socket.parent().unwrap(), &moved).unwrap();
-    wait_until("the socket is re-created in a new directory", || is_socket(&d.socket));
+    wait_until("the socket is re-created in a new directory", || serving(&d.socket));
     std::fs::remove_dir_all(&moved).unwrap();
     d.read(can_read()).unwrap();
     // And deleted once more: the new directory is watched too.
     std::fs::remove_file(&d.socket).unwrap();
-    wait_until("the socket is re-created again", || is_socket(&d.socket));
+    wait_until("the socket is re-created again", || serving(&d.socket));
     d.read(passport_read()).unwrap();
     assert_flat("socket deleted x4, directory moved x1", &d, before);
     assert_writes_no_files(&d);
@@ -219,7 +224,7 @@ fn a_socket_path_taken_by_a_regular_file_is_left_alone() {
 
     // The path is freed: the daemon's socket comes back.
     std::fs::remove_file(&d.socket).unwrap();
-    wait_until("the socket is re-created", || is_socket(&d.socket));
+    wait_until("the socket is re-created", || serving(&d.socket));
     d.read(passport_read()).unwrap();
     assert_eq!(health_socket(&mut kept).as_deref(), Some("ok"));
     drop(kept);
@@ -253,7 +258,7 @@ fn a_socket_path_taken_by_another_live_socket_is_left_alone_even_at_shutdown() {
     // The other process goes away and removes its socket: mrtdd's is re-created.
     drop(foreign);
     std::fs::remove_file(&d.socket).unwrap();
-    wait_until("the socket is re-created", || is_socket(&d.socket) && UnixStream::connect(&d.socket).is_ok());
+    wait_until("the socket is re-created", || serving(&d.socket));
     d.read(can_read()).unwrap();
     drop(kept);
     assert_flat("socket replaced by another process's socket, then freed", &d, before);

@@ -141,42 +141,61 @@ impl OwnSocket {
         &self.path
     }
 
-    /// Creates the socket file (and its directory): bind, mode, group.
+    /// Creates the socket file (and its directory) with its mode and group.
+    ///
+    /// The socket is bound under a temporary name beside the path, given its
+    /// group and mode, then hard-linked to the path (which fails rather than
+    /// replace a file that appeared meanwhile) and the temporary name removed:
+    /// the path never shows a socket with other permissions, nor one that is
+    /// not yet listening.
     fn create(&self) -> Result<UnixListener, ListenError> {
         let path = &self.path;
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             std::fs::create_dir_all(parent).map_err(io_err(format!("creating {}", parent.display())))?;
         }
-        let listener = UnixListener::bind(path).map_err(io_err(format!("binding {}", path.display())))?;
+        let mut tmp_name = std::ffi::OsString::from(".");
+        tmp_name.push(path.file_name().unwrap_or_default());
+        tmp_name.push(format!(".{}.new", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        if std::fs::symlink_metadata(&tmp).is_ok_and(|m| m.file_type().is_socket()) {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        let listener = UnixListener::bind(&tmp).map_err(io_err(format!("binding {}", tmp.display())))?;
         let finish = || -> Result<FileIdentity, ListenError> {
             if let Some(gid) = self.gid {
-                nix::unistd::chown(path, None, Some(nix::unistd::Gid::from_raw(gid))).map_err(|e| ListenError::Io {
+                nix::unistd::chown(&tmp, None, Some(nix::unistd::Gid::from_raw(gid))).map_err(|e| ListenError::Io {
                     step: format!("setting the group of {}", path.display()),
                     source: e.into(),
                 })?;
             }
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(self.mode))
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(self.mode))
                 .map_err(io_err(format!("setting the mode of {}", path.display())))?;
-            let meta = std::fs::symlink_metadata(path).map_err(io_err(format!("stat {}", path.display())))?;
-            Ok((meta.dev(), meta.ino()))
+            let meta = std::fs::symlink_metadata(&tmp).map_err(io_err(format!("stat {}", tmp.display())))?;
+            let id = (meta.dev(), meta.ino());
+            // Known before the path shows it, so that the watch sees its own file.
+            *self.identity.lock().unwrap_or_else(|p| p.into_inner()) = Some(id);
+            std::fs::hard_link(&tmp, path).map_err(|e| {
+                if e.kind() == io::ErrorKind::AlreadyExists {
+                    ListenError::InUse(path.into())
+                } else {
+                    ListenError::Io { step: format!("linking {}", path.display()), source: e }
+                }
+            })?;
+            Ok(id)
         };
-        match finish() {
-            Ok(id) => {
-                *self.identity.lock().unwrap_or_else(|p| p.into_inner()) = Some(id);
-                Ok(listener)
-            }
-            Err(e) => {
-                // Ours: bound a moment ago.
-                let _ = std::fs::remove_file(path);
-                Err(e)
-            }
-        }
+        let result = finish();
+        // The temporary name is ours in every case.
+        let _ = std::fs::remove_file(&tmp);
+        result.map(|_| listener)
     }
 
     /// True when the file at the path is the one this daemon created last.
     fn is_ours(&self) -> bool {
         let ours = *self.identity.lock().unwrap_or_else(|p| p.into_inner());
-        std::fs::symlink_metadata(&self.path).is_ok_and(|m| ours == Some((m.dev(), m.ino())))
+        // While its listener lives, the socket's inode stays allocated (the
+        // socket holds its path), so a file with the same device and inode is ours.
+        std::fs::symlink_metadata(&self.path)
+            .is_ok_and(|m| m.file_type().is_socket() && ours == Some((m.dev(), m.ino())))
     }
 
     /// True when the path does not lead to this daemon (taken by another file,
@@ -461,12 +480,13 @@ mod tests {
         drop(live);
         // The file is left behind by the dropped listener: stale, so replaced.
         let (own, again) = OwnSocket::bind(&path, 0o600, None).await.unwrap();
-        drop(again);
+        assert!(own.is_ours());
         // Not ours any more (replaced): not removed at shutdown.
         std::fs::remove_file(&path).unwrap();
         std::fs::write(&path, b"not a socket").unwrap();
         own.remove();
         assert!(path.exists(), "a file that is not mrtdd's socket is never removed");
+        drop(again);
         assert!(matches!(OwnSocket::bind(&path, 0o660, None).await, Err(ListenError::NotASocket(_))));
         let _ = std::fs::remove_dir_all(&dir);
     }
