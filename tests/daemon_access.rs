@@ -120,10 +120,8 @@ fn personal_strings(doc: &Document) -> BTreeSet<String> {
     mrz_date(&mut out, &mrz.date_of_birth, true);
     mrz_date(&mut out, &mrz.date_of_expiry, false);
     // Trace-level APDU hex would show these as ASCII hex.
-    for number in [&mrz.document_number] {
-        out.insert(hex::encode(number));
-        out.insert(hex::encode_upper(number));
-    }
+    out.insert(hex::encode(&mrz.document_number));
+    out.insert(hex::encode_upper(&mrz.document_number));
     if let Some(can) = doc.can() {
         out.insert(can.to_owned());
     }
@@ -432,7 +430,8 @@ fn the_tcp_listener_wants_the_token_and_an_allowed_origin() {
     };
     let bearer = format!("Bearer {token}");
     let wrong = format!("Bearer {token}x");
-    let cases: [(&str, Vec<(&str, &str)>, (u16, ErrorCode)); 5] = [
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, (u16, ErrorCode));
+    let cases: [Case; 5] = [
         ("no token", vec![], (401, ErrorCode::Unauthorized)),
         ("wrong token", vec![("Authorization", &wrong)], (401, ErrorCode::Unauthorized)),
         ("not Bearer", vec![("Authorization", token)], (401, ErrorCode::Unauthorized)),
@@ -683,11 +682,11 @@ fn two_clients_two_cards_in_quick_succession_never_see_each_other_s_data() {
     // The events tell the same story: each read started on its own reader, and hold no personal data.
     let mut started = 0;
     while started < responses.len() {
-        if let Event::ReadStarted { read_id, reader } = subscriber.next() {
-            if let Some(expected) = reader_of.get(&read_id) {
-                assert_eq!(&reader, expected);
-                started += 1;
-            }
+        if let Event::ReadStarted { read_id, reader } = subscriber.next()
+            && let Some(expected) = reader_of.get(&read_id)
+        {
+            assert_eq!(&reader, expected);
+            started += 1;
         }
     }
     drop(subscriber);
