@@ -58,6 +58,9 @@ const CHIP_READER: &str = "Virtual PCD 00 01";
 const CHIP_ADDR: &str = "127.0.0.1:35964";
 /// vpcd's first reader: listed, empty.
 const OTHER_READER: &str = "Virtual PCD 00 00";
+/// pcscd's socket and PID file (compiled into Debian's pcscd).
+const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
+const PCSCD_PIDFILE: &str = "/run/pcscd/pcscd.pid";
 /// vpcd's card-side ports as in /proc/net/tcp (35963, 35964).
 const VPCD_PORTS_HEX: [&str; 2] = ["8C7B", "8C7C"];
 /// A card insertion or removal in `/v1/readers` (pcscd polls vpcd every 400 ms).
@@ -536,10 +539,25 @@ impl Pcscd {
             let _ = child.wait();
         }
         let started = Instant::now();
-        // After SIGTERM pcscd removes its socket; after SIGKILL the file stays (and is harmless once reaped).
-        while alive(pid) || (signal == "TERM" && Path::new("/run/pcscd/pcscd.comm").exists()) {
+        // After SIGTERM pcscd removes its socket; after SIGKILL the file stays.
+        while alive(pid) || (signal == "TERM" && Path::new(PCSCD_SOCKET).exists()) {
             assert!(started.elapsed() < PCSCD_TIMEOUT, "pcscd {pid} did not exit");
             std::thread::sleep(Duration::from_millis(10));
+        }
+        if signal == "KILL" {
+            // What pcscd's own start-up clean-up does after an unclean exit, which
+            // it refuses to do while the killed process is an unreaped zombie
+            // (kill(pid, 0) succeeds): "Another pcscd (pid: N) seems to be
+            // running". A pcscd started by an earlier test binary is an orphan,
+            // and the container's init may reap it late.
+            // Debian's pcscd writes "<pid>\n\0".
+            let named = std::fs::read_to_string(PCSCD_PIDFILE)
+                .ok()
+                .and_then(|t| t.trim_matches(|c: char| c.is_whitespace() || c == '\0').parse::<u32>().ok());
+            if named == Some(pid) {
+                let _ = std::fs::remove_file(PCSCD_SOCKET);
+                let _ = std::fs::remove_file(PCSCD_PIDFILE);
+            }
         }
     }
 
@@ -574,8 +592,7 @@ impl Pcscd {
         *OUR_PCSCD.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
         let started = Instant::now();
         let ready = || {
-            Path::new("/run/pcscd/pcscd.comm").exists()
-                && (config.is_some() || VPCD_PORTS_HEX.iter().all(|port| listening(port)))
+            Path::new(PCSCD_SOCKET).exists() && (config.is_some() || VPCD_PORTS_HEX.iter().all(|port| listening(port)))
         };
         while !ready() {
             if !alive(pid) {
