@@ -125,7 +125,14 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         Some(own) => {
             let (replace_tx, replace_rx) = tokio::sync::mpsc::unbounded_channel();
             unix = unix.with_replacements(replace_rx);
-            Some(own.watch(replace_tx, shutdown_tx.subscribe())?)
+            match own.watch(replace_tx, shutdown_tx.subscribe()) {
+                Ok(watch) => Some(watch),
+                Err(e) => {
+                    // E.g. the inotify instance limit (fs.inotify.max_user_instances): serve without it.
+                    tracing::warn!(error = %e, "cannot watch the socket's directory: a deleted socket will not be re-created");
+                    None
+                }
+            }
         }
         None => None,
     };
