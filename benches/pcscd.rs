@@ -11,7 +11,9 @@
 //!   with no card and with a card in a reader;
 //! * the time from the card connecting to vpcd to the `card_inserted` event
 //!   on `/v1/events` (pcscd polls vpcd every 400 ms);
-//! * two reads on vpcd's two readers at once vs one after the other.
+//! * two reads on vpcd's two readers at once vs one after the other, with
+//!   the chips answering at once (CPU-bound) and after 5 ms per APDU
+//!   (link-bound, like a real reader).
 //!
 //! Run (pcscd with vpcd must be running, as scripts/test.sh starts it; the
 //! bench uses both vpcd readers, so nothing else may use them meanwhile):
@@ -58,6 +60,8 @@ const VPCD_POLL: Duration = Duration::from_millis(500);
 const WAIT: Duration = Duration::from_secs(10);
 /// How long the idle CPU time is measured (`cargo bench`; 1 s in a smoke run).
 const IDLE_WINDOW: Duration = Duration::from_secs(10);
+/// Per-APDU delay of the card side in the link-bound two-reader run.
+const LINK_LATENCY: Duration = Duration::from_millis(5);
 /// RSS sampling period during reads.
 const RSS_SAMPLE: Duration = Duration::from_millis(5);
 const CAN: &str = "012345";
@@ -155,47 +159,26 @@ fn main() -> BenchResult<()> {
     }
     writeln!(out)?;
 
-    // two readers: in parallel vs one after the other
-    let cccd = Document::cccd_demo()?;
-    let cards: Vec<Card> = READERS.iter().map(|(_, addr)| Card::place(addr, cccd.clone())).collect();
-    for (reader, _) in READERS {
-        daemon.wait_present(reader, true)?;
-    }
-    let request = Case::cccd(cccd).request();
+    // two readers: in parallel vs one after the other, CPU-bound (no link
+    // latency) and link-bound (LINK_LATENCY per APDU, like a real reader)
     let rounds = n.div_ceil(2).max(3);
-    let (mut sequential, mut parallel) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        let started = Instant::now();
-        for (reader, _) in READERS {
-            daemon.read(reader, &request)?;
-        }
-        sequential.push(started.elapsed());
-        let started = Instant::now();
-        let threads: Vec<_> = READERS
-            .iter()
-            .map(|(reader, _)| {
-                let (socket, body) = (daemon.socket.clone(), with_reader(&request, reader));
-                std::thread::spawn(move || post_read(&socket, &body).map_err(|e| e.to_string()))
-            })
-            .collect();
-        for t in threads {
-            t.join().map_err(|_| "read thread panicked")??;
-        }
-        parallel.push(started.elapsed());
+    for latency in [Duration::ZERO, LINK_LATENCY] {
+        let (seq, par) = two_readers(&daemon, rounds, latency)?;
+        let link = if latency.is_zero() {
+            "no added latency: bound by the CPU (2 cores for the daemon, pcscd and both chips)".to_owned()
+        } else {
+            format!("{} ms per APDU added by the card side, like a reader and radio link", latency.as_millis())
+        };
+        writeln!(out, "Two readers, one CCCD demo read (PACE) on each, {rounds} rounds; {link}:")?;
+        writeln!(out, "  one after the other  {seq}")?;
+        writeln!(out, "  at the same time     {par}")?;
+        writeln!(
+            out,
+            "  parallel / sequential (medians): {:.2} (1.00 = no overlap, 0.50 = fully parallel)",
+            par.median.as_secs_f64() / seq.median.as_secs_f64().max(f64::EPSILON)
+        )?;
+        writeln!(out)?;
     }
-    for card in cards {
-        card.remove();
-    }
-    let (seq, par) = (Summary::of(&mut sequential), Summary::of(&mut parallel));
-    writeln!(out, "Two readers, one CCCD demo read (PACE) on each, {rounds} rounds:")?;
-    writeln!(out, "  one after the other  {seq}")?;
-    writeln!(out, "  at the same time     {par}")?;
-    writeln!(
-        out,
-        "  parallel / sequential (medians): {:.2} (1.00 = no overlap, 0.50 = fully parallel)",
-        par.median.as_secs_f64() / seq.median.as_secs_f64().max(f64::EPSILON)
-    )?;
-    writeln!(out)?;
 
     let rss_end = daemon.memory()?;
     let s = Summary::of(&mut inserted);
@@ -224,6 +207,46 @@ fn main() -> BenchResult<()> {
     std::fs::create_dir_all(&dir)?;
     std::fs::write(dir.join("bench-pcscd.txt"), &out)?;
     Ok(())
+}
+
+/// Reads the CCCD demo on both readers `rounds` times, one after the other
+/// and at the same time; the chips answer each APDU after `latency`.
+fn two_readers(daemon: &Daemon, rounds: usize, latency: Duration) -> BenchResult<(Summary, Summary)> {
+    let cccd = Document::cccd_demo()?;
+    let cards: Vec<Card> =
+        READERS.iter().map(|(_, addr)| Card::place_with_latency(addr, cccd.clone(), latency)).collect();
+    for (reader, _) in READERS {
+        daemon.wait_present(reader, true)?;
+    }
+    let request = Case::cccd(cccd).request();
+    let (mut sequential, mut parallel) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let started = Instant::now();
+        for (reader, _) in READERS {
+            daemon.read(reader, &request)?;
+        }
+        sequential.push(started.elapsed());
+        let started = Instant::now();
+        let threads: Vec<_> = READERS
+            .iter()
+            .map(|(reader, _)| {
+                let (socket, body) = (daemon.socket.clone(), with_reader(&request, reader));
+                std::thread::spawn(move || post_read(&socket, &body).map_err(|e| e.to_string()))
+            })
+            .collect();
+        for t in threads {
+            t.join().map_err(|_| "read thread panicked")??;
+        }
+        parallel.push(started.elapsed());
+    }
+    for card in cards {
+        card.remove();
+    }
+    for (reader, _) in READERS {
+        daemon.wait_present(reader, false)?;
+    }
+    std::thread::sleep(VPCD_POLL);
+    Ok((Summary::of(&mut sequential), Summary::of(&mut parallel)))
 }
 
 // ---- cases ----
@@ -291,9 +314,14 @@ struct Card {
 
 impl Card {
     fn place(addr: &str, document: Document) -> Self {
+        Self::place_with_latency(addr, document, Duration::ZERO)
+    }
+
+    fn place_with_latency(addr: &str, document: Document, latency: Duration) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
         let (flag, addr) = (stop.clone(), addr.to_owned());
-        let thread = std::thread::spawn(move || vpcd::serve(SoftwareChip::new(document), &addr, flag));
+        let thread =
+            std::thread::spawn(move || vpcd::serve_with_latency(SoftwareChip::new(document), &addr, flag, latency));
         Self { stop, thread: Some(thread) }
     }
 

@@ -72,7 +72,20 @@ const MAX_MESSAGE: usize = u16::MAX as usize;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn serve(mut chip: SoftwareChip, addr: &str, stop: Arc<AtomicBool>) -> io::Result<SoftwareChip> {
-    run(&mut chip, addr, &stop)?;
+    run(&mut chip, addr, &stop, Duration::ZERO)?;
+    Ok(chip)
+}
+
+/// Like [`serve`], answering each APDU only after `latency`: a stand-in for
+/// a real reader and radio link (8–30 ms per APDU), so that benchmarks see
+/// reads bound by the link rather than by the CPU.
+pub fn serve_with_latency(
+    mut chip: SoftwareChip,
+    addr: &str,
+    stop: Arc<AtomicBool>,
+    latency: Duration,
+) -> io::Result<SoftwareChip> {
+    run(&mut chip, addr, &stop, latency)?;
     Ok(chip)
 }
 
@@ -80,7 +93,7 @@ pub fn serve(mut chip: SoftwareChip, addr: &str, stop: Arc<AtomicBool>) -> io::R
 /// counters while the card sits in the reader.
 pub fn serve_shared(chip: Arc<Mutex<SoftwareChip>>, addr: &str, stop: Arc<AtomicBool>) -> io::Result<()> {
     let mut chip = chip;
-    run(&mut chip, addr, &stop)
+    run(&mut chip, addr, &stop, Duration::ZERO)
 }
 
 /// Access to the chip for one message at a time.
@@ -112,7 +125,7 @@ enum Ended {
     CardGone,
 }
 
-fn run(chip: &mut impl ChipAccess, addr: &str, stop: &AtomicBool) -> io::Result<()> {
+fn run(chip: &mut impl ChipAccess, addr: &str, stop: &AtomicBool, latency: Duration) -> io::Result<()> {
     while !stop.load(Ordering::SeqCst) {
         let stream = match TcpStream::connect(addr) {
             Ok(s) => s,
@@ -124,7 +137,7 @@ fn run(chip: &mut impl ChipAccess, addr: &str, stop: &AtomicBool) -> io::Result<
         };
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(POLL))?;
-        let ended = connection(chip, stream, stop)?;
+        let ended = connection(chip, stream, stop, latency)?;
         match ended {
             Ended::Stopped | Ended::CardGone => return Ok(()),
             Ended::PeerClosed => chip.with(SoftwareChip::reset),
@@ -144,7 +157,12 @@ fn quick_ack(stream: &TcpStream) {
     let _ = stream;
 }
 
-fn connection(chip: &mut impl ChipAccess, mut stream: TcpStream, stop: &AtomicBool) -> io::Result<Ended> {
+fn connection(
+    chip: &mut impl ChipAccess,
+    mut stream: TcpStream,
+    stop: &AtomicBool,
+    latency: Duration,
+) -> io::Result<Ended> {
     let mut pending: Vec<u8> = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -179,7 +197,12 @@ fn connection(chip: &mut impl ChipAccess, mut stream: TcpStream, stop: &AtomicBo
                 [0x04] => Some(ATR.to_vec()),
                 [_] => None, // unknown control message
                 apdu => match chip.with(|c| c.transceive(apdu)) {
-                    Ok(response) => Some(response),
+                    Ok(response) => {
+                        if !latency.is_zero() {
+                            std::thread::sleep(latency);
+                        }
+                        Some(response)
+                    }
                     Err(TransportError::CardRemoved) => {
                         let _ = stream.shutdown(Shutdown::Both);
                         return Ok(Ended::CardGone);
