@@ -5,68 +5,40 @@
 //! interpreter is missing is skipped with a message on stderr.
 #![cfg(feature = "software-chip")]
 
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+#[path = "support/http.rs"]
+mod http;
+
+use http::{Spawned, test_log};
 
 const CCCD_READER: &str = "mrtdd Simulated Reader (demo CCCD) 00 00";
 const DEMO_CAN: &str = "012345";
 const DEMO_NAME: &str = "Nguyễn Văn An";
 const PYTHON: &str = "/usr/bin/python3";
 
-/// `target/test-logs/<name>`: daemon logs and captured events stay there for
-/// scripts/scan-pii.sh (the whole-suite personal-data scan).
-fn test_log(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 /// The daemon, stopped with SIGTERM on drop; its stderr goes to a log file.
-struct Daemon {
-    child: Child,
-    dir: PathBuf,
-    socket: PathBuf,
+struct Daemon(Spawned);
+
+impl std::ops::Deref for Daemon {
+    type Target = Spawned;
+    fn deref(&self) -> &Spawned {
+        &self.0
+    }
 }
 
 impl Daemon {
     fn start(tag: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("mrtdd-examples-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("mrtdd.sock");
-        let config = dir.join("mrtdd.toml");
-        std::fs::write(&config, format!("socket = {:?}\nsimulate = true\n", socket)).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_mrtdd"))
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(test_log(&format!("client_examples-{tag}.log"))).unwrap())
-            .spawn()
-            .expect("start mrtdd");
-        let started = Instant::now();
-        while UnixStream::connect(&socket).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "mrtdd did not create its socket");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, dir, socket }
+        let log = test_log(&format!("client_examples-{tag}.log"));
+        Self(Spawned::start("examples", tag, "simulate = true\n", &log))
     }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(10) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.0.terminate();
     }
 }
 

@@ -15,10 +15,14 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+#[path = "support/http.rs"]
+mod http;
+
+use http::{Spawned, parse, request_head, test_log};
 
 const CCCD_READER: &str = "mrtdd Simulated Reader (demo CCCD) 00 00";
 const PASSPORT_READER: &str = "mrtdd Simulated Reader (ICAO specimen passport) 00 01";
@@ -28,57 +32,28 @@ const DEMO_QR: &str = "001095012345||Nguyễn Văn An|12031995|Nam|Hà Nội|010
 /// `HEADER_READ_TIMEOUT` and `BODY_READ_TIMEOUT` of `service::http`, plus slack for a loaded machine.
 const SERVER_TIMEOUT_BOUND: Duration = Duration::from_secs(25);
 
-fn log_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// The daemon, killed on drop; stderr to `target/test-logs/daemon_bad_requests-<tag>.log`.
 struct Daemon {
-    child: Child,
-    dir: PathBuf,
-    socket: PathBuf,
+    proc: Spawned,
     tag: String,
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = Spawned;
+    fn deref(&self) -> &Spawned {
+        &self.proc
+    }
 }
 
 impl Daemon {
     fn start(tag: &str, extra_config: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("mrtdd-badreq-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("mrtdd.sock");
-        let config = dir.join("mrtdd.toml");
-        std::fs::write(
-            &config,
-            format!("socket = {:?}\nsimulate = true\nlog_level = \"debug\"\n{extra_config}", socket),
-        )
-        .unwrap();
-        let log = log_dir().join(format!("daemon_bad_requests-{tag}.log"));
-        let child = Command::new(env!("CARGO_BIN_EXE_mrtdd"))
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start mrtdd");
-        let started = Instant::now();
-        while UnixStream::connect(&socket).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "mrtdd did not create its socket");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, dir, socket, tag: tag.to_owned() }
+        let log = test_log(&format!("daemon_bad_requests-{tag}.log"));
+        let config = format!("simulate = true\nlog_level = \"debug\"\n{extra_config}");
+        Self { proc: Spawned::start("badreq", tag, &config, &log), tag: tag.to_owned() }
     }
 
     fn request(&self, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        if let Some(ct) = content_type {
-            head.push_str(&format!("Content-Type: {ct}\r\n"));
-        }
-        head.push_str("\r\n");
+        let head = request_head(method, path, content_type, body.len());
         let mut raw = head.into_bytes();
         raw.extend_from_slice(body);
         // Connection: close ends the answer; the request side stays open (the daemon takes a
@@ -139,40 +114,8 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let started = Instant::now();
-        while self.child.try_wait().ok().flatten().is_none() && started.elapsed() < Duration::from_secs(10) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        self.proc.terminate();
     }
-}
-
-/// Status, lower-cased head and (de-chunked) body of a raw HTTP response.
-fn parse(raw: &[u8]) -> Option<(u16, String, Vec<u8>)> {
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    let mut body = raw[split + 4..].to_vec();
-    if head.contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    Some((status, head, body))
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
-        let Ok(size) = usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16) else { break };
-        if size == 0 || data.len() < eol + 2 + size + 2 {
-            break;
-        }
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = &data[eol + 2 + size + 2..];
-    }
-    out
 }
 
 /// An event subscriber on a thread of its own: every event's type, in order.
@@ -195,7 +138,7 @@ impl Events {
         }
         let kinds = Arc::new(Mutex::new(Vec::new()));
         let sink = kinds.clone();
-        let log = log_dir().join(format!("daemon_bad_requests-{}-events.log", d.tag));
+        let log = test_log(&format!("daemon_bad_requests-{}-events.log", d.tag));
         std::thread::spawn(move || {
             let mut log = std::fs::File::create(log).unwrap();
             let mut line = String::new();

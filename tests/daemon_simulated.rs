@@ -5,58 +5,39 @@
 #![cfg(feature = "software-chip")]
 
 use mrtdd::api::{ErrorBody, ErrorCode, Event, Health, ReadResponse, Readers};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "support/http.rs"]
+mod http;
+
+use http::{EventStream, Spawned, test_log};
 
 const CCCD_READER: &str = "mrtdd Simulated Reader (demo CCCD) 00 00";
 const PASSPORT_READER: &str = "mrtdd Simulated Reader (ICAO specimen passport) 00 01";
 const DEMO_QR: &str = "001095012345||Nguyễn Văn An|12031995|Nam|Hà Nội|01062021";
 
-/// `target/test-logs/<name>`: daemon logs and captured events stay there for
-/// scripts/scan-pii.sh (the whole-suite personal-data scan).
-fn test_log(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-logs");
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 /// The daemon, stopped with SIGTERM on drop; its stderr goes to a log file.
 struct Daemon {
-    child: Child,
-    dir: PathBuf,
-    socket: PathBuf,
+    proc: Spawned,
     log: PathBuf,
+}
+
+impl std::ops::Deref for Daemon {
+    type Target = Spawned;
+    fn deref(&self) -> &Spawned {
+        &self.proc
+    }
 }
 
 impl Daemon {
     fn start(tag: &str, extra_config: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!("mrtdd-daemon-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("mrtdd.sock");
         let log = test_log(&format!("daemon_simulated-{tag}.log"));
-        let config = dir.join("mrtdd.toml");
-        std::fs::write(
-            &config,
-            format!("socket = {:?}\nsimulate = true\nlog_level = \"debug\"\n{extra_config}", socket),
-        )
-        .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_mrtdd"))
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start mrtdd");
-        let started = Instant::now();
-        while UnixStream::connect(&socket).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "mrtdd did not create its socket");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self { child, dir, socket, log }
+        let proc =
+            Spawned::start("daemon", tag, &format!("simulate = true\nlog_level = \"debug\"\n{extra_config}"), &log);
+        Self { proc, log }
     }
 
     fn request(&self, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
@@ -83,110 +64,32 @@ impl Daemon {
     }
 
     fn stop(mut self) -> String {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "mrtdd exited with {status}");
-                break;
-            }
-            assert!(started.elapsed() < Duration::from_secs(10), "mrtdd did not stop within 10 s of SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let status = self.proc.stop_within_10s();
+        assert!(status.success(), "mrtdd exited with {status}");
         assert!(!self.socket.exists(), "the socket file is removed at shutdown");
         std::fs::read_to_string(&self.log).unwrap()
     }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// One HTTP/1.1 request with `Connection: close`; returns the status and body.
 fn request(socket: &Path, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut s = UnixStream::connect(socket).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if let Some(ct) = content_type {
-        head.push_str(&format!("Content-Type: {ct}\r\n"));
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP response");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let mut body = raw[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
+    let (status, _, body) = http::request(socket, method, path, content_type, body);
     (status, body)
 }
 
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else { return out };
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..eol]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = &data[eol + 2 + size + 2..];
-    }
-}
-
 /// An SSE subscriber on its own connection.
-struct Subscriber {
-    lines: BufReader<UnixStream>,
-    /// Every line received, for the personal-data scan.
-    capture: std::fs::File,
-}
+struct Subscriber(EventStream);
 
 impl Subscriber {
     fn connect(socket: &Path, tag: &str) -> Self {
-        let mut s = UnixStream::connect(socket).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        s.write_all(b"GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n").unwrap();
-        let mut lines = BufReader::new(s);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            lines.read_line(&mut line).unwrap();
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let capture = std::fs::File::create(test_log(&format!("daemon_simulated-{tag}.events"))).unwrap();
-        Self { lines, capture }
+        let capture = test_log(&format!("daemon_simulated-{tag}.events"));
+        Self(EventStream::connect(socket, Duration::from_secs(10), &capture).0)
     }
 
     /// The next event (chunked framing lines and keep-alive comments skipped).
     fn next(&mut self) -> Event {
-        let (mut kind, mut data) = (String::new(), String::new());
-        let mut line = String::new();
-        loop {
-            line.clear();
-            assert!(self.lines.read_line(&mut line).unwrap() > 0, "event stream closed");
-            self.capture.write_all(line.as_bytes()).unwrap();
-            let l = line.trim_end_matches(['\r', '\n']);
-            if let Some(k) = l.strip_prefix("event: ").or_else(|| l.strip_prefix("event:")) {
-                kind = k.trim().to_owned();
-            } else if let Some(d) = l.strip_prefix("data: ").or_else(|| l.strip_prefix("data:")) {
-                data = d.trim().to_owned();
-            } else if l.is_empty() && !kind.is_empty() {
-                return Event::from_sse(&kind, &data).unwrap_or_else(|| panic!("bad event {kind} {data}"));
-            }
-        }
+        let (kind, data) = self.0.next_raw();
+        Event::from_sse(&kind, &data).unwrap_or_else(|| panic!("bad event {kind} {data}"))
     }
 }
 
