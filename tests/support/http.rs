@@ -34,25 +34,33 @@ impl Spawned {
     /// configuration `socket = "<dir>/mrtdd.sock"` followed by `config`, its
     /// standard error to `log`; waits (at most 20 s) until the socket answers.
     pub fn start(prefix: &str, tag: &str, config: &str, log: &Path) -> Self {
+        Self::start_with(prefix, tag, config, log, |_| {})
+    }
+
+    /// As [`start`](Self::start), with a hook on the command (arguments, stdin).
+    /// Panics, with the log, if the daemon exits before its socket answers.
+    pub fn start_with(prefix: &str, tag: &str, config: &str, log: &Path, hook: impl FnOnce(&mut Command)) -> Self {
         let dir = std::env::temp_dir().join(format!("mrtdd-{prefix}-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("mrtdd.sock");
         let config_file = dir.join("mrtdd.toml");
         std::fs::write(&config_file, format!("socket = {socket:?}\n{config}")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_mrtdd"))
-            .arg("--config")
-            .arg(&config_file)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(log).unwrap())
-            .spawn()
-            .expect("start mrtdd");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_mrtdd"));
+        command.arg("--config").arg(&config_file).stdout(Stdio::null()).stderr(std::fs::File::create(log).unwrap());
+        hook(&mut command);
+        let child = command.spawn().expect("start mrtdd");
+        let mut me = Self { child, dir, socket };
         let started = Instant::now();
-        while UnixStream::connect(&socket).is_err() {
+        while UnixStream::connect(&me.socket).is_err() {
+            if let Ok(Some(status)) = me.child.try_wait() {
+                let log = std::fs::read_to_string(log).unwrap_or_default();
+                panic!("mrtdd exited at start-up with {status}: {log}");
+            }
             assert!(started.elapsed() < Duration::from_secs(20), "mrtdd did not create its socket");
             std::thread::sleep(Duration::from_millis(20));
         }
-        Self { child, dir, socket }
+        me
     }
 
     /// `kill -TERM <pid>` (the outcome ignored).
@@ -112,13 +120,35 @@ pub fn request(
     content_type: Option<&str>,
     body: &[u8],
 ) -> (u16, String, Vec<u8>) {
+    request_within(socket, Duration::from_secs(30), method, path, content_type, body)
+}
+
+/// As [`request`], with the read timeout given.
+pub fn request_within(
+    socket: &Path,
+    read_timeout: Duration,
+    method: &str,
+    path: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> (u16, String, Vec<u8>) {
     let mut s = UnixStream::connect(socket).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    s.set_read_timeout(Some(read_timeout)).unwrap();
     s.write_all(request_head(method, path, content_type, body.len()).as_bytes()).unwrap();
     s.write_all(body).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     parse(&raw).expect("a complete HTTP response")
+}
+
+/// A JSON request (`Content-Type: application/json` when `body` is given),
+/// 60 s read timeout; returns the status and the body.
+pub fn request_json(socket: &Path, method: &str, path: &str, body: Option<&serde_json::Value>) -> (u16, Vec<u8>) {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let content_type = (!body.is_empty()).then_some("application/json");
+    let (status, _, body) =
+        request_within(socket, Duration::from_secs(60), method, path, content_type, body.as_bytes());
+    (status, body)
 }
 
 /// Status, lower-cased head and (de-chunked) body of a raw HTTP response.
