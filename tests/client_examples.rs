@@ -12,33 +12,19 @@ use std::time::Duration;
 #[path = "support/http.rs"]
 mod http;
 
-use http::{Spawned, test_log};
+use http::{Spawned as Daemon, test_log};
 
 const CCCD_READER: &str = "mrtdd Simulated Reader (demo CCCD) 00 00";
 const DEMO_CAN: &str = "012345";
 const DEMO_NAME: &str = "Nguyễn Văn An";
 const PYTHON: &str = "/usr/bin/python3";
 
-/// The daemon, stopped with SIGTERM on drop; its stderr goes to a log file.
-struct Daemon(Spawned);
-
-impl std::ops::Deref for Daemon {
-    type Target = Spawned;
-    fn deref(&self) -> &Spawned {
-        &self.0
-    }
-}
-
 impl Daemon {
+    /// The daemon, stopped with SIGTERM on drop; its stderr goes to a log file.
     fn start(tag: &str) -> Self {
-        let log = test_log(&format!("client_examples-{tag}.log"));
-        Self(Spawned::start("examples", tag, "simulate = true\n", &log))
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        self.0.terminate();
+        let mut d = Self::spawn("examples", tag, "simulate = true\n", test_log(&format!("client_examples-{tag}.log")));
+        d.terminate_on_drop = true;
+        d
     }
 }
 

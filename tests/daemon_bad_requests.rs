@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 #[path = "support/http.rs"]
 mod http;
 
-use http::{Spawned, parse, request_head, test_log};
+use http::{Spawned as Daemon, parse, request_head, test_log};
 
 const CCCD_READER: &str = "mrtdd Simulated Reader (demo CCCD) 00 00";
 const PASSPORT_READER: &str = "mrtdd Simulated Reader (ICAO specimen passport) 00 01";
@@ -32,24 +32,13 @@ const DEMO_QR: &str = "001095012345||Nguyễn Văn An|12031995|Nam|Hà Nội|010
 /// `HEADER_READ_TIMEOUT` and `BODY_READ_TIMEOUT` of `service::http`, plus slack for a loaded machine.
 const SERVER_TIMEOUT_BOUND: Duration = Duration::from_secs(25);
 
-/// The daemon, killed on drop; stderr to `target/test-logs/daemon_bad_requests-<tag>.log`.
-struct Daemon {
-    proc: Spawned,
-    tag: String,
-}
-
-impl std::ops::Deref for Daemon {
-    type Target = Spawned;
-    fn deref(&self) -> &Spawned {
-        &self.proc
-    }
-}
-
+/// The daemon, given SIGTERM (then killed) on drop; stderr to `target/test-logs/daemon_bad_requests-<tag>.log`.
 impl Daemon {
     fn start(tag: &str, extra_config: &str) -> Self {
         let log = test_log(&format!("daemon_bad_requests-{tag}.log"));
-        let config = format!("simulate = true\nlog_level = \"debug\"\n{extra_config}");
-        Self { proc: Spawned::start("badreq", tag, &config, &log), tag: tag.to_owned() }
+        let mut d = Self::spawn("badreq", tag, &format!("simulate = true\nlog_level = \"debug\"\n{extra_config}"), log);
+        d.terminate_on_drop = true;
+        d
     }
 
     fn request(&self, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
@@ -109,12 +98,6 @@ impl Daemon {
 
     fn child_alive(&self) -> bool {
         Command::new("kill").arg("-0").arg(self.child.id().to_string()).status().unwrap().success()
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        self.proc.terminate();
     }
 }
 

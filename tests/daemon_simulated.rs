@@ -7,37 +7,23 @@
 use mrtdd::api::{ErrorBody, ErrorCode, Event, Health, ReadResponse, Readers};
 use std::io::Write;
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 #[path = "support/http.rs"]
 mod http;
 
-use http::{EventStream, Spawned, test_log};
+use http::{EventStream, Spawned as Daemon, test_log};
 
 const CCCD_READER: &str = "mrtdd Simulated Reader (demo CCCD) 00 00";
 const PASSPORT_READER: &str = "mrtdd Simulated Reader (ICAO specimen passport) 00 01";
 const DEMO_QR: &str = "001095012345||Nguyễn Văn An|12031995|Nam|Hà Nội|01062021";
 
-/// The daemon, stopped with SIGTERM on drop; its stderr goes to a log file.
-struct Daemon {
-    proc: Spawned,
-    log: PathBuf,
-}
-
-impl std::ops::Deref for Daemon {
-    type Target = Spawned;
-    fn deref(&self) -> &Spawned {
-        &self.proc
-    }
-}
-
+/// The daemon, killed on drop; its stderr goes to a log file.
 impl Daemon {
     fn start(tag: &str, extra_config: &str) -> Self {
         let log = test_log(&format!("daemon_simulated-{tag}.log"));
-        let proc =
-            Spawned::start("daemon", tag, &format!("simulate = true\nlog_level = \"debug\"\n{extra_config}"), &log);
-        Self { proc, log }
+        Self::spawn("daemon", tag, &format!("simulate = true\nlog_level = \"debug\"\n{extra_config}"), log)
     }
 
     fn request(&self, method: &str, path: &str, content_type: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
@@ -64,7 +50,7 @@ impl Daemon {
     }
 
     fn stop(mut self) -> String {
-        let status = self.proc.stop_within_10s();
+        let status = self.stop_within_10s();
         assert!(status.success(), "mrtdd exited with {status}");
         assert!(!self.socket.exists(), "the socket file is removed at shutdown");
         std::fs::read_to_string(&self.log).unwrap()

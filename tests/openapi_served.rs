@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 #[path = "support/http.rs"]
 mod http;
 
-use http::{EventStream, Spawned, test_log};
+use http::{EventStream, Spawned as Daemon, test_log};
 
 const OPENAPI: &str = include_str!("../docs/openapi.yaml");
 const CCCD_READER: &str = "mrtdd Simulated Reader (demo CCCD) 00 00";
@@ -270,23 +270,14 @@ fn has_type(instance: &Value, name: &str) -> bool {
 // ---------------------------------------------------------------------------
 
 /// The daemon, stopped with SIGTERM by `stop` (killed on drop otherwise).
-struct Daemon(Spawned);
-
-impl std::ops::Deref for Daemon {
-    type Target = Spawned;
-    fn deref(&self) -> &Spawned {
-        &self.0
-    }
-}
-
 impl Daemon {
     fn start(tag: &str, extra_config: &str) -> Self {
         let log = test_log(&format!("openapi_served-{tag}.log"));
-        Self(Spawned::start("openapi", tag, &format!("simulate = true\n{extra_config}"), &log))
+        Self::spawn("openapi", tag, &format!("simulate = true\n{extra_config}"), log)
     }
 
     fn stop(mut self) {
-        self.0.stop_within_10s();
+        self.stop_within_10s();
     }
 }
 

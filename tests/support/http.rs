@@ -22,24 +22,32 @@ pub fn test_log(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// A running `mrtdd --config`, killed on drop (its directory removed).
+/// A running `mrtdd --config`, killed on drop (its directory removed);
+/// with `terminate_on_drop`, given SIGTERM and up to 10 s first.
+///
+/// The test files add their own methods (`impl Daemon` with
+/// `use http::Spawned as Daemon`).
 pub struct Spawned {
     pub child: Child,
     pub dir: PathBuf,
     pub socket: PathBuf,
+    /// The daemon's standard error.
+    pub log: PathBuf,
+    pub tag: String,
+    pub terminate_on_drop: bool,
 }
 
 impl Spawned {
     /// Starts `mrtdd` in a fresh `<tmp>/mrtdd-<prefix>-<pid>-<tag>` with the
     /// configuration `socket = "<dir>/mrtdd.sock"` followed by `config`, its
     /// standard error to `log`; waits (at most 20 s) until the socket answers.
-    pub fn start(prefix: &str, tag: &str, config: &str, log: &Path) -> Self {
-        Self::start_with(prefix, tag, config, log, |_| {})
+    pub fn spawn(prefix: &str, tag: &str, config: &str, log: PathBuf) -> Self {
+        Self::spawn_with(prefix, tag, config, log, |_| {})
     }
 
-    /// As [`start`](Self::start), with a hook on the command (arguments, stdin).
+    /// As [`spawn`](Self::spawn), with a hook on the command (arguments, stdin).
     /// Panics, with the log, if the daemon exits before its socket answers.
-    pub fn start_with(prefix: &str, tag: &str, config: &str, log: &Path, hook: impl FnOnce(&mut Command)) -> Self {
+    pub fn spawn_with(prefix: &str, tag: &str, config: &str, log: PathBuf, hook: impl FnOnce(&mut Command)) -> Self {
         let dir = std::env::temp_dir().join(format!("mrtdd-{prefix}-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
@@ -47,14 +55,14 @@ impl Spawned {
         let config_file = dir.join("mrtdd.toml");
         std::fs::write(&config_file, format!("socket = {socket:?}\n{config}")).unwrap();
         let mut command = Command::new(env!("CARGO_BIN_EXE_mrtdd"));
-        command.arg("--config").arg(&config_file).stdout(Stdio::null()).stderr(std::fs::File::create(log).unwrap());
+        command.arg("--config").arg(&config_file).stdout(Stdio::null()).stderr(std::fs::File::create(&log).unwrap());
         hook(&mut command);
         let child = command.spawn().expect("start mrtdd");
-        let mut me = Self { child, dir, socket };
+        let mut me = Self { child, dir, socket, log, tag: tag.to_owned(), terminate_on_drop: false };
         let started = Instant::now();
         while UnixStream::connect(&me.socket).is_err() {
             if let Ok(Some(status)) = me.child.try_wait() {
-                let log = std::fs::read_to_string(log).unwrap_or_default();
+                let log = std::fs::read_to_string(&me.log).unwrap_or_default();
                 panic!("mrtdd exited at start-up with {status}: {log}");
             }
             assert!(started.elapsed() < Duration::from_secs(20), "mrtdd did not create its socket");
@@ -93,6 +101,9 @@ impl Spawned {
 
 impl Drop for Spawned {
     fn drop(&mut self) {
+        if self.terminate_on_drop {
+            self.terminate();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
