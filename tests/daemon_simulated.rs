@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 #[path = "support/http.rs"]
 mod http;
 
-use http::{EventStream, Spawned as Daemon, test_log};
+use http::{EventStream, Spawned as Daemon, parse_read, test_log};
 
 const CCCD_READER: &str = "mrtdd Simulated Reader (demo CCCD) 00 00";
 const PASSPORT_READER: &str = "mrtdd Simulated Reader (ICAO specimen passport) 00 01";
@@ -37,16 +37,7 @@ impl Daemon {
     }
 
     fn read(&self, body: serde_json::Value) -> Result<ReadResponse, (u16, ErrorBody)> {
-        let (status, bytes) = self.request("POST", "/v1/read", Some("application/json"), body.to_string().as_bytes());
-        if status == 200 {
-            Ok(serde_json::from_slice(&bytes).unwrap())
-        } else {
-            Err((
-                status,
-                serde_json::from_slice(&bytes)
-                    .unwrap_or_else(|_| panic!("{status}: {}", String::from_utf8_lossy(&bytes))),
-            ))
-        }
+        parse_read(self.request("POST", "/v1/read", Some("application/json"), body.to_string().as_bytes()))
     }
 
     fn stop(mut self) -> String {

@@ -14,6 +14,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "http.rs"]
+mod http;
+
+pub use http::parse_read;
+use http::sse_line;
+
 pub const CCCD_READER: &str = "mrtdd Simulated Reader (demo CCCD) 00 00";
 pub const PASSPORT_READER: &str = "mrtdd Simulated Reader (ICAO specimen passport) 00 01";
 
@@ -235,17 +241,6 @@ impl Drop for Daemon {
     }
 }
 
-pub fn parse_read((status, bytes): (u16, Vec<u8>)) -> Result<ReadResponse, (u16, ErrorBody)> {
-    if status == 200 {
-        Ok(serde_json::from_slice(&bytes).unwrap())
-    } else {
-        Err((
-            status,
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("{status}: {}", String::from_utf8_lossy(&bytes))),
-        ))
-    }
-}
-
 /// One HTTP/1.1 request with `Connection: close` on a new connection.
 pub fn request(socket: &Path, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
     let mut s = UnixStream::connect(socket).unwrap();
@@ -360,12 +355,7 @@ impl Subscriber {
         let (mut kind, mut data) = (String::new(), String::new());
         loop {
             let line = self.line();
-            let l = line.trim_end_matches(['\r', '\n']);
-            if let Some(k) = l.strip_prefix("event:") {
-                kind = k.trim().to_owned();
-            } else if let Some(d) = l.strip_prefix("data:") {
-                data = d.trim().to_owned();
-            } else if l.is_empty() && !kind.is_empty() {
+            if sse_line(&line, &mut kind, &mut data) {
                 return Event::from_sse(&kind, &data).unwrap_or_else(|| panic!("bad event {kind} {data}"));
             }
         }

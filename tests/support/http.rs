@@ -226,14 +226,36 @@ impl EventStream {
             line.clear();
             assert!(self.lines.read_line(&mut line).unwrap() > 0, "event stream closed");
             self.capture.write_all(line.as_bytes()).unwrap();
-            let l = line.trim_end_matches(['\r', '\n']);
-            if let Some(k) = l.strip_prefix("event:") {
-                kind = k.trim().to_owned();
-            } else if let Some(d) = l.strip_prefix("data:") {
-                data = d.trim().to_owned();
-            } else if l.is_empty() && !kind.is_empty() {
+            if sse_line(&line, &mut kind, &mut data) {
                 return (kind, data);
             }
         }
+    }
+}
+
+/// One line of an SSE stream: keeps its `event:` or `data:` field; true at
+/// the blank line that ends an event (chunk framing lines and keep-alive
+/// comments are neither, and are passed over).
+pub fn sse_line(line: &str, kind: &mut String, data: &mut String) -> bool {
+    let l = line.trim_end_matches(['\r', '\n']);
+    if let Some(k) = l.strip_prefix("event:") {
+        *kind = k.trim().to_owned();
+    } else if let Some(d) = l.strip_prefix("data:") {
+        *data = d.trim().to_owned();
+    } else {
+        return l.is_empty() && !kind.is_empty();
+    }
+    false
+}
+
+/// A `POST /v1/read` answer: the response on 200, else the status and error body.
+pub fn parse_read((status, bytes): (u16, Vec<u8>)) -> Result<mrtdd::api::ReadResponse, (u16, mrtdd::api::ErrorBody)> {
+    if status == 200 {
+        Ok(serde_json::from_slice(&bytes).unwrap())
+    } else {
+        Err((
+            status,
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("{status}: {}", String::from_utf8_lossy(&bytes))),
+        ))
     }
 }
