@@ -48,13 +48,18 @@ use mrtdd::protocol::read::NoHooks;
 use mrtdd::protocol::session::{AccessKey, ReadOptions, read_document};
 use zeroize::Zeroizing;
 
+#[path = "../tests/support/http.rs"]
+mod http;
+#[path = "../tests/support/pcscd.rs"]
+mod pcscd;
+
+use http::{parse, request_head};
+use pcscd::{PCSCD_SOCKET, VPCD_PORTS_HEX, listening};
+
 type BenchResult<T> = Result<T, Box<dyn StdError>>;
 
 /// vpcd's readers and their card-side addresses.
 const READERS: [(&str, &str); 2] = [("Virtual PCD 00 01", "127.0.0.1:35964"), ("Virtual PCD 00 00", "127.0.0.1:35963")];
-/// vpcd's card-side ports as in /proc/net/tcp.
-const VPCD_PORTS_HEX: [&str; 2] = ["8C7B", "8C7C"];
-const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
 /// pcscd's polling of vpcd (a card insertion or removal shows within it).
 const VPCD_POLL: Duration = Duration::from_millis(500);
 const WAIT: Duration = Duration::from_secs(10);
@@ -546,37 +551,13 @@ fn request(socket: &Path, method: &str, path: &str, body: Option<&serde_json::Va
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut s = UnixStream::connect(socket)?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes())?;
+    let content_type = (!body.is_empty()).then_some("application/json");
+    s.write_all(request_head(method, path, content_type, body.len()).as_bytes())?;
     s.write_all(body.as_bytes())?;
     let mut raw = Vec::new();
     s.read_to_end(&mut raw)?;
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or("incomplete HTTP response")?;
-    let head = String::from_utf8_lossy(raw.get(..split).unwrap_or_default()).to_string();
-    let status: u16 = head.split_whitespace().nth(1).ok_or("no status")?.parse()?;
-    let mut body = raw.get(split + 4..).unwrap_or_default().to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
+    let (status, _, body) = parse(&raw).ok_or("incomplete HTTP response")?;
     Ok((status, body))
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
-        let size = std::str::from_utf8(&data[..eol]).ok().and_then(|s| usize::from_str_radix(s.trim(), 16).ok());
-        let Some(size) = size.filter(|&n| n > 0 && eol + 2 + n <= data.len()) else { break };
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = data.get(eol + 2 + size + 2..).unwrap_or_default();
-    }
-    out
 }
 
 /// `/v1/events`: (arrival time, event kind, data line) per event.
@@ -687,17 +668,6 @@ fn not_ready() -> Option<String> {
         return Some(format!("vpcd is not listening (ports 0x{})", missing.join(", 0x")));
     }
     None
-}
-
-fn listening(port_hex: &str) -> bool {
-    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|f| {
-        std::fs::read_to_string(f).unwrap_or_default().lines().any(|line| {
-            let mut cols = line.split_whitespace();
-            let local = cols.nth(1).unwrap_or_default();
-            let state = cols.nth(1).unwrap_or_default();
-            local.ends_with(&format!(":{port_hex}")) && state == "0A"
-        })
-    })
 }
 
 fn command_line(program: &str, args: &[&str]) -> String {

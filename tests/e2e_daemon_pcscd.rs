@@ -29,16 +29,23 @@
 
 use base64::Engine;
 use mrtdd::api::{ErrorBody, ErrorCode, Event, Health, ReadResponse, Readers};
-use mrtdd::chip::{Document, Fault, SoftwareChip, vpcd};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
+use mrtdd::chip::{Document, Fault, SoftwareChip};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+#[path = "support/e2e.rs"]
+mod e2e;
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/pcscd.rs"]
+mod pcscd;
+
+use e2e::{FileDir, VpcdCard, launch_vicc, say, stop_gently, wait_ready};
+use http::{Spawned as Daemon, parse_read, request_json, test_log};
+use pcscd::{Pcscd, alive};
 
 /// vpcd's first reader: vicc is the card here (card side on TCP 35963).
 const VICC_READER: &str = "Virtual PCD 00 00";
@@ -46,10 +53,6 @@ const VICC_PORT: u16 = 35963;
 /// vpcd's second reader: the software chip is the card here.
 const CHIP_READER: &str = "Virtual PCD 00 01";
 const CHIP_ADDR: &str = "127.0.0.1:35964";
-/// vpcd's card-side ports as they appear in /proc/net/tcp (35963, 35964).
-const VPCD_PORTS_HEX: [&str; 2] = ["8C7B", "8C7C"];
-/// Debian's interpreter: the first python3 on PATH may lack Debian's modules.
-const PYTHON: &str = "/usr/bin/python3";
 /// How long the emulator may take to connect to vpcd.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long a card insertion or removal may take to show in `/v1/readers`
@@ -61,14 +64,10 @@ const VPCD_POLL_PERIOD: Duration = Duration::from_millis(500);
 const PCSCD_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long an event may take to reach a subscriber.
 const EVENT_TIMEOUT: Duration = Duration::from_secs(8);
-/// Where the daemon's logs and the events received are kept (scanned for
-/// personal data by scripts/scan-pii.sh).
-const LOG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-logs");
 
 /// `target/test-logs/e2e_daemon_pcscd-<name>.log` (the directory created).
 fn log_path(name: &str) -> PathBuf {
-    std::fs::create_dir_all(LOG_DIR).unwrap();
-    Path::new(LOG_DIR).join(format!("e2e_daemon_pcscd-{name}.log"))
+    test_log(&format!("e2e_daemon_pcscd-{name}.log"))
 }
 
 const DEMO_CAN: &str = "012345";
@@ -99,13 +98,6 @@ const SECRETS: [&str; 19] = [
 
 /// One test at a time: they share pcscd, both readers and the daemon's view of them.
 static LOCK: Mutex<()> = Mutex::new(());
-/// The pcscd a test started (so the next stop can reap it).
-static OUR_PCSCD: Mutex<Option<Child>> = Mutex::new(None);
-
-fn say(line: std::fmt::Arguments<'_>) {
-    // Written to the stderr handle, not with eprintln!, so the harness does not capture it.
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
 
 /// True when the end-to-end tests should run; otherwise says why not.
 fn enabled(test: &str) -> bool {
@@ -127,43 +119,15 @@ fn lock() -> MutexGuard<'static, ()> {
 
 /// The daemon on the PC/SC backend, stopped with SIGTERM by [`Daemon::stop`]
 /// (killed on drop otherwise); its stderr goes to a log file.
-struct Daemon {
-    child: Child,
-    dir: PathBuf,
-    socket: PathBuf,
-    log: PathBuf,
-    tag: String,
-}
-
 impl Daemon {
     /// Starts `mrtdd --config` (log level debug) with `args`, and waits until
     /// it answers, sees pcscd, and lists both vpcd readers.
     fn start(tag: &str, extra_config: &str, args: &[&std::ffi::OsStr]) -> Self {
-        let dir = std::env::temp_dir().join(format!("mrtdd-e2e-daemon-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("mrtdd.sock");
-        let log = log_path(tag);
-        let config = dir.join("mrtdd.toml");
-        std::fs::write(&config, format!("socket = {socket:?}\nlog_level = \"debug\"\n{extra_config}")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_mrtdd"))
-            .arg("--config")
-            .arg(&config)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start mrtdd");
-        let mut daemon = Self { child, dir, socket, log, tag: tag.to_owned() };
+        let config = format!("log_level = \"debug\"\n{extra_config}");
         let started = Instant::now();
-        while UnixStream::connect(&daemon.socket).is_err() {
-            if let Ok(Some(status)) = daemon.child.try_wait() {
-                panic!("mrtdd exited at start-up with {status}: {}", daemon.log_text());
-            }
-            assert!(started.elapsed() < Duration::from_secs(20), "mrtdd did not create its socket");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let daemon = Self::spawn_with("e2e-daemon", tag, &config, log_path(tag), |c| {
+            c.args(args).stdin(Stdio::null());
+        });
         daemon.wait_until("pcsc ok and both vpcd readers listed", PCSCD_TIMEOUT, |d| {
             let h: Health = d.get("/v1/health");
             let r: Readers = d.get("/v1/readers");
@@ -178,7 +142,7 @@ impl Daemon {
     }
 
     fn request(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> (u16, Vec<u8>) {
-        request(&self.socket, method, path, body)
+        request_json(&self.socket, method, path, body)
     }
 
     fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
@@ -235,16 +199,9 @@ impl Daemon {
     /// SIGTERM; the daemon must exit 0 within 10 s and remove its socket.
     /// Returns its log, checked for personal data.
     fn stop(mut self) -> String {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
         let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "mrtdd exited with {status}: {}", self.log_text());
-                break;
-            }
-            assert!(started.elapsed() < Duration::from_secs(10), "mrtdd did not stop within 10 s of SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let status = self.stop_within_10s();
+        assert!(status.success(), "mrtdd exited with {status}: {}", self.log_text());
         let stop_ms = started.elapsed().as_millis();
         assert!(!self.socket.exists(), "the socket file is removed at shutdown");
         let log = self.log_text();
@@ -255,79 +212,15 @@ impl Daemon {
     }
 }
 
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// The log holds none of [`SECRETS`]. Each line's leading timestamp is left
 /// out: its microseconds could spell a date or a CAN by chance.
 fn assert_no_personal_data(log: &str) {
-    for line in log.lines() {
-        let text = match line.split_once(' ') {
-            Some((first, rest)) if first.starts_with("20") && first.contains('T') => rest,
-            _ => line,
-        };
-        for secret in SECRETS {
-            assert!(!text.contains(secret), "the daemon's log contains {secret:?}: {line}");
-        }
-    }
-}
-
-/// One HTTP/1.1 request with `Connection: close`; returns the status and body.
-fn request(socket: &Path, method: &str, path: &str, body: Option<&serde_json::Value>) -> (u16, Vec<u8>) {
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut s = UnixStream::connect(socket).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP response");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let mut body = raw[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    (status, body)
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else { return out };
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..eol]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = &data[eol + 2 + size + 2..];
-    }
+    e2e::assert_no_personal_data(log, &SECRETS, "the daemon's log");
 }
 
 /// `POST /v1/read`: the response, or the status and error body.
 fn read(socket: &Path, body: &serde_json::Value) -> Result<ReadResponse, (u16, ErrorBody)> {
-    let (status, bytes) = request(socket, "POST", "/v1/read", Some(body));
-    if status == 200 {
-        Ok(serde_json::from_slice(&bytes).unwrap())
-    } else {
-        Err((
-            status,
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| panic!("{status}: {}", String::from_utf8_lossy(&bytes))),
-        ))
-    }
+    parse_read(request_json(socket, "POST", "/v1/read", Some(body)))
 }
 
 /// An SSE subscriber: a thread parses the stream into a channel (it ends
@@ -340,88 +233,16 @@ impl Subscriber {
     /// Subscribes to `daemon`'s events; each one is also appended to
     /// `e2e_daemon_pcscd-<tag>-events.log`.
     fn connect(daemon: &Daemon) -> Self {
-        let mut file = std::fs::File::create(log_path(&format!("{}-events", daemon.tag))).unwrap();
-        let mut s = UnixStream::connect(&daemon.socket).unwrap();
-        s.write_all(b"GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n").unwrap();
-        let mut lines = BufReader::new(s);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            assert!(lines.read_line(&mut line).unwrap() > 0, "event stream closed before its head ended");
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let (mut kind, mut data) = (String::new(), String::new());
-            let mut line = String::new();
-            loop {
-                line.clear();
-                match lines.read_line(&mut line) {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                }
-                let l = line.trim_end_matches(['\r', '\n']);
-                if let Some(k) = l.strip_prefix("event:") {
-                    kind = k.trim().to_owned();
-                } else if let Some(d) = l.strip_prefix("data:") {
-                    data = d.trim().to_owned();
-                } else if l.is_empty() && !kind.is_empty() {
-                    let _ = writeln!(file, "event: {kind}\ndata: {data}\n");
-                    let event = Event::from_sse(&kind, &data).unwrap_or_else(|| panic!("bad event {kind} {data}"));
-                    kind.clear();
-                    if tx.send(event).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        Self { rx }
+        Self { rx: e2e::subscribe(&daemon.socket, log_path(&format!("{}-events", daemon.tag))) }
     }
 
     /// Events up to and including the first matching `want`; panics after `timeout`.
     fn until(&self, timeout: Duration, want: impl Fn(&Event) -> bool) -> Vec<Event> {
-        let deadline = Instant::now() + timeout;
-        let mut got = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(left) {
-                Ok(e) => {
-                    let done = want(&e);
-                    got.push(e);
-                    if done {
-                        return got;
-                    }
-                }
-                Err(e) => panic!("no matching event within {timeout:?} ({e}); got {got:?}"),
-            }
-        }
+        e2e::until(&self.rx, timeout, want)
     }
 }
 
 // ---- the cards ----
-
-/// A temporary directory holding a document's files, named by FID; removed on drop.
-struct FileDir(PathBuf);
-
-impl FileDir {
-    fn new(tag: &str, files: &[(u16, Vec<u8>)]) -> Self {
-        let dir = std::env::temp_dir().join(format!("mrtdd-e2e-daemon-files-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        for (fid, data) in files {
-            std::fs::write(dir.join(format!("{fid:04X}.bin")), data).unwrap();
-        }
-        Self(dir)
-    }
-}
-
-impl Drop for FileDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Debian's vicc emulating `doc` in [`VICC_READER`] until stopped.
 struct Vicc {
@@ -433,31 +254,10 @@ impl Vicc {
     /// Starts the launcher (the reader must be empty) and waits until the daemon sees the card.
     fn insert(daemon: &Daemon, tag: &str, doc: &Document) -> Self {
         assert_eq!(daemon.card_present(VICC_READER), Some(false), "{VICC_READER} must be empty");
-        let files = FileDir::new(tag, &doc.files());
-        let launcher = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vicc/launch_vicc.py");
-        let mut child = Command::new(PYTHON)
-            .arg(launcher)
-            .arg("--files")
-            .arg(&files.0)
-            .arg("--port")
-            .arg(VICC_PORT.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {PYTHON} {launcher}: {e}"));
-        let stdout = child.stdout.take().expect("piped stdout");
+        let files = FileDir::new("e2e-daemon-files", tag, &doc.files());
+        let (child, ready) = launch_vicc(files.path(), VICC_PORT, None);
         let vicc = Self { child: Some(child), _files: files };
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        match rx.recv_timeout(READY_TIMEOUT) {
-            Ok(line) if line.trim() == "ready" => {}
-            other => panic!("the vicc launcher did not report ready: {other:?}"),
-        }
+        wait_ready(ready, READY_TIMEOUT);
         daemon.wait_card(VICC_READER, true);
         vicc
     }
@@ -469,19 +269,9 @@ impl Vicc {
     }
 
     fn kill(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let _ = Command::new("kill").arg(child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
+        if let Some(child) = self.child.take() {
+            stop_gently(child);
         }
-        if let Ok(None) = child.try_wait() {
-            let _ = child.kill();
-        }
-        let _ = child.wait();
     }
 }
 
@@ -494,18 +284,12 @@ impl Drop for Vicc {
 }
 
 /// The software chip in [`CHIP_READER`] until removed or dropped.
-struct Card {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<std::io::Result<SoftwareChip>>>,
-}
+struct Card(VpcdCard);
 
 impl Card {
     /// Puts `chip` into the reader without waiting (for a card placed while a read waits).
     fn place(chip: SoftwareChip) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || vpcd::serve(chip, CHIP_ADDR, flag));
-        Self { stop, thread: Some(thread) }
+        Self(VpcdCard::place(chip, CHIP_ADDR))
     }
 
     /// Puts `chip` into the (empty) reader and waits until the daemon sees it.
@@ -518,12 +302,7 @@ impl Card {
 
     /// Takes the card away (its bridge thread ends) and waits until the daemon shows the reader empty.
     fn remove(mut self, daemon: &Daemon) -> SoftwareChip {
-        self.stop.store(true, Ordering::SeqCst);
-        let thread = self.thread.take().unwrap_or_else(|| panic!("card thread already taken"));
-        let chip = thread
-            .join()
-            .unwrap_or_else(|_| panic!("card thread panicked"))
-            .unwrap_or_else(|e| panic!("vpcd bridge: {e}"));
+        let chip = self.0.take();
         daemon.wait_empty(CHIP_READER);
         chip
     }
@@ -531,9 +310,7 @@ impl Card {
 
 impl Drop for Card {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
+        if self.0.stop() {
             std::thread::sleep(Duration::from_secs(1));
         }
     }
@@ -626,24 +403,7 @@ fn assert_specimen(read: &ReadResponse) {
 
 // ---- pcscd control (only with the PID file of scripts/test.sh) ----
 
-/// The pcscd handed to the tests by scripts/test.sh.
-struct Pcscd {
-    pidfile: PathBuf,
-    bin: PathBuf,
-    log: Option<PathBuf>,
-}
-
 impl Pcscd {
-    fn from_env(test: &str) -> Option<Self> {
-        let Some(pidfile) = std::env::var_os("MRTDD_PCSCD_PIDFILE").map(PathBuf::from) else {
-            say(format_args!("skipping {test}: MRTDD_PCSCD_PIDFILE is not set (run scripts/test.sh)"));
-            return None;
-        };
-        let bin = std::env::var_os("MRTDD_PCSCD_BIN").map_or_else(|| PathBuf::from("/usr/sbin/pcscd"), PathBuf::from);
-        let log = std::env::var_os("MRTDD_PCSCD_LOG").map(PathBuf::from);
-        Some(Self { pidfile, bin, log })
-    }
-
     fn pid(&self) -> Option<u32> {
         std::fs::read_to_string(&self.pidfile).ok()?.trim().parse().ok()
     }
@@ -651,60 +411,12 @@ impl Pcscd {
     /// Stops the running pcscd (SIGTERM) and waits until it is gone.
     fn stop(&self) {
         let pid = self.pid().unwrap_or_else(|| panic!("no PID in {}", self.pidfile.display()));
-        assert!(alive(pid), "PID {pid} from {} is not a running pcscd", self.pidfile.display());
-        let ours = OUR_PCSCD.lock().unwrap_or_else(|p| p.into_inner()).take();
-        match ours {
-            Some(mut child) if child.id() == pid => {
-                let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
-                let _ = child.wait();
-            }
-            other => {
-                drop(other);
-                let status = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
-                assert!(status.is_ok_and(|s| s.success()), "kill {pid}");
-            }
-        }
-        let started = Instant::now();
-        while alive(pid) || Path::new("/run/pcscd/pcscd.comm").exists() {
-            assert!(started.elapsed() < PCSCD_TIMEOUT, "pcscd {pid} did not exit");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.terminate(pid, PCSCD_TIMEOUT);
     }
 
     /// Starts pcscd, records its PID in the PID file, waits for vpcd's ports.
     fn start(&self) -> Result<(), String> {
-        let output = || match &self.log {
-            Some(path) => std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map(Stdio::from)
-                .unwrap_or_else(|_| Stdio::null()),
-            None => Stdio::null(),
-        };
-        let child = Command::new(&self.bin)
-            .arg("--foreground")
-            .stdin(Stdio::null())
-            .stdout(output())
-            .stderr(output())
-            .spawn()
-            .map_err(|e| format!("{}: {e}", self.bin.display()))?;
-        let pid = child.id();
-        let tmp = self.pidfile.with_extension("pid.tmp");
-        std::fs::write(&tmp, format!("{pid}\n")).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &self.pidfile).map_err(|e| format!("{}: {e}", self.pidfile.display()))?;
-        *OUR_PCSCD.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
-        let started = Instant::now();
-        while !VPCD_PORTS_HEX.iter().all(|port| listening(port)) {
-            if !alive(pid) {
-                return Err(format!("the pcscd we started ({pid}) exited"));
-            }
-            if started.elapsed() > PCSCD_TIMEOUT {
-                return Err(format!("vpcd is not listening after {PCSCD_TIMEOUT:?}"));
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        Ok(())
+        self.start_vpcd(PCSCD_TIMEOUT)
     }
 }
 
@@ -719,26 +431,6 @@ impl Drop for RestorePcscd<'_> {
             say(format_args!("could not restart pcscd after a failed test: {e}"));
         }
     }
-}
-
-/// True while `pid` is a pcscd that has not exited (zombies count as gone).
-fn alive(pid: u32) -> bool {
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.split(' ').next());
-    comm.trim() == "pcscd" && state.is_some_and(|s| s != "Z")
-}
-
-/// A TCP port (upper-case hex) in LISTEN state.
-fn listening(port_hex: &str) -> bool {
-    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|f| {
-        std::fs::read_to_string(f).unwrap_or_default().lines().any(|line| {
-            let mut cols = line.split_whitespace();
-            let local = cols.nth(1).unwrap_or_default();
-            let state = cols.nth(1).unwrap_or_default();
-            local.ends_with(&format!(":{port_hex}")) && state == "0A"
-        })
-    })
 }
 
 // ---- the tests ----

@@ -43,26 +43,30 @@ use mrtdd::protocol::error::TransportError;
 use mrtdd::protocol::lds::FileId;
 use mrtdd::protocol::read::ReadHooks;
 use mrtdd::protocol::session::{AccessKey, ReadOptions, read_document};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
+#[path = "support/e2e.rs"]
+mod e2e;
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/pcscd.rs"]
+mod pcscd;
+
+use e2e::say;
+use http::{Spawned as Daemon, request_json, test_log};
+use pcscd::{OUR_PCSCD, PCSCD_PIDFILE, PCSCD_SOCKET, Pcscd, alive, vpcd_listening};
+
 /// vpcd's second reader: the software chip is the card here.
 const CHIP_READER: &str = "Virtual PCD 00 01";
 const CHIP_ADDR: &str = "127.0.0.1:35964";
 /// vpcd's first reader: listed, empty.
 const OTHER_READER: &str = "Virtual PCD 00 00";
-/// pcscd's socket and PID file (compiled into Debian's pcscd).
-const PCSCD_SOCKET: &str = "/run/pcscd/pcscd.comm";
-const PCSCD_PIDFILE: &str = "/run/pcscd/pcscd.pid";
-/// vpcd's card-side ports as in /proc/net/tcp (35963, 35964).
-const VPCD_PORTS_HEX: [&str; 2] = ["8C7B", "8C7C"];
 /// A card insertion or removal in `/v1/readers` (pcscd polls vpcd every 400 ms).
 const CARD_STATE_TIMEOUT: Duration = Duration::from_secs(8);
 /// A little over pcscd's 400 ms poll of vpcd.
@@ -72,8 +76,6 @@ const PCSCD_TIMEOUT: Duration = Duration::from_secs(10);
 const EVENT_TIMEOUT: Duration = Duration::from_secs(8);
 /// How long descriptors and threads may take to settle after a fault.
 const SETTLE_TIMEOUT: Duration = Duration::from_secs(5);
-/// Where test logs go (kept; scanned for personal data by scripts/scan-pii.sh).
-const LOG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-logs");
 const DEMO_CAN: &str = "012345";
 /// The demo CCCD's and the ICAO specimen's personal data: never in the daemon's log.
 const SECRETS: [&str; 14] = [
@@ -94,12 +96,6 @@ const SECRETS: [&str; 14] = [
 ];
 
 static LOCK: Mutex<()> = Mutex::new(());
-/// The pcscd a test started (so a stop can reap it).
-static OUR_PCSCD: Mutex<Option<Child>> = Mutex::new(None);
-
-fn say(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
 
 fn enabled(test: &str) -> bool {
     if std::env::var_os("MRTDD_E2E").is_some() {
@@ -114,49 +110,20 @@ fn lock() -> MutexGuard<'static, ()> {
 }
 
 fn log_path(name: &str) -> PathBuf {
-    std::fs::create_dir_all(LOG_DIR).unwrap();
-    Path::new(LOG_DIR).join(format!("e2e_faults-{name}.log"))
+    test_log(&format!("e2e_faults-{name}.log"))
 }
 
 // ---- the daemon ----
-
-struct Daemon {
-    child: Child,
-    dir: PathBuf,
-    socket: PathBuf,
-    log: PathBuf,
-    tag: String,
-}
 
 impl Daemon {
     /// `mrtdd --config` (log level debug; `extra_config` appended), waiting
     /// until it answers; with `readers`, until pcscd is `ok` and both vpcd
     /// readers are listed.
     fn start(tag: &str, extra_config: &str, readers: bool) -> Self {
-        let dir = std::env::temp_dir().join(format!("mrtdd-e2e-faults-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let socket = dir.join("mrtdd.sock");
-        let log = log_path(tag);
-        let config = dir.join("mrtdd.toml");
-        std::fs::write(&config, format!("socket = {socket:?}\nlog_level = \"debug\"\n{extra_config}")).unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_mrtdd"))
-            .arg("--config")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start mrtdd");
-        let mut d = Self { child, dir, socket, log, tag: tag.to_owned() };
-        let started = Instant::now();
-        while UnixStream::connect(&d.socket).is_err() {
-            if let Ok(Some(status)) = d.child.try_wait() {
-                panic!("mrtdd exited at start-up with {status}: {}", d.log_text());
-            }
-            assert!(started.elapsed() < Duration::from_secs(20), "mrtdd did not create its socket");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let config = format!("log_level = \"debug\"\n{extra_config}");
+        let d = Self::spawn_with("e2e-faults", tag, &config, log_path(tag), |c| {
+            c.stdin(Stdio::null());
+        });
         if readers {
             d.wait_until("pcsc ok and both vpcd readers listed", PCSCD_TIMEOUT, |d| d.sees_both_readers());
         }
@@ -207,7 +174,7 @@ impl Daemon {
     }
 
     fn request(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> (u16, Vec<u8>) {
-        request(&self.socket, method, path, body)
+        request_json(&self.socket, method, path, body)
     }
 
     fn health(&self) -> Health {
@@ -261,28 +228,12 @@ impl Daemon {
 
     /// SIGTERM: exit 0 within 10 s, socket removed, no personal data in the log.
     fn stop(mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.pid().to_string()).status();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "mrtdd exited with {status}: {}", self.log_text());
-                break;
-            }
-            assert!(started.elapsed() < Duration::from_secs(10), "mrtdd did not stop within 10 s of SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let status = self.stop_within_10s();
+        assert!(status.success(), "mrtdd exited with {status}: {}", self.log_text());
         assert!(!self.socket.exists(), "the socket file is removed at shutdown");
         let log = self.log_text();
         assert!(log.contains("mrtdd stopped"), "{log}");
         assert_no_personal_data(&log, "the daemon's log");
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -292,55 +243,7 @@ fn parse_error(body: &[u8]) -> ErrorBody {
 
 /// None of [`SECRETS`] in `text` (each line's leading timestamp left out).
 fn assert_no_personal_data(text: &str, what: &str) {
-    for line in text.lines() {
-        let line = match line.split_once(' ') {
-            Some((first, rest)) if first.starts_with("20") && first.contains('T') => rest,
-            _ => line,
-        };
-        for secret in SECRETS {
-            assert!(!line.contains(secret), "{what} contains {secret:?}: {line}");
-        }
-    }
-}
-
-/// One HTTP/1.1 request with `Connection: close`; returns the status and body.
-fn request(socket: &Path, method: &str, path: &str, body: Option<&serde_json::Value>) -> (u16, Vec<u8>) {
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut s = UnixStream::connect(socket).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        head.push_str("Content-Type: application/json\r\n");
-    }
-    head.push_str("\r\n");
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body.as_bytes()).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete HTTP response");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let mut body = raw[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    (status, body)
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else { return out };
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..eol]).unwrap().trim(), 16).unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
-        data = &data[eol + 2 + size + 2..];
-    }
+    e2e::assert_no_personal_data(text, &SECRETS, what);
 }
 
 /// An SSE subscriber; every event is also appended to `e2e_faults-<tag>-events.log`.
@@ -350,62 +253,12 @@ struct Subscriber {
 
 impl Subscriber {
     fn connect(d: &Daemon) -> Self {
-        let mut s = UnixStream::connect(&d.socket).unwrap();
-        s.write_all(b"GET /v1/events HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n\r\n").unwrap();
-        let mut lines = BufReader::new(s);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            assert!(lines.read_line(&mut line).unwrap() > 0, "event stream closed before its head ended");
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut file = std::fs::File::create(log_path(&format!("{}-events", d.tag))).unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let (mut kind, mut data) = (String::new(), String::new());
-            let mut line = String::new();
-            loop {
-                line.clear();
-                match lines.read_line(&mut line) {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {}
-                }
-                let l = line.trim_end_matches(['\r', '\n']);
-                if let Some(k) = l.strip_prefix("event:") {
-                    kind = k.trim().to_owned();
-                } else if let Some(v) = l.strip_prefix("data:") {
-                    data = v.trim().to_owned();
-                } else if l.is_empty() && !kind.is_empty() {
-                    let _ = writeln!(file, "event: {kind}\ndata: {data}\n");
-                    let event = Event::from_sse(&kind, &data).unwrap_or_else(|| panic!("bad event {kind} {data}"));
-                    kind.clear();
-                    if tx.send(event).is_err() {
-                        return;
-                    }
-                }
-            }
-        });
-        Self { rx }
+        Self { rx: e2e::subscribe(&d.socket, log_path(&format!("{}-events", d.tag))) }
     }
 
     /// Events up to and including the first matching `want`.
     fn until(&self, want: impl Fn(&Event) -> bool) -> Vec<Event> {
-        let deadline = Instant::now() + EVENT_TIMEOUT;
-        let mut got = Vec::new();
-        loop {
-            match self.rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(e) => {
-                    let done = want(&e);
-                    got.push(e);
-                    if done {
-                        return got;
-                    }
-                }
-                Err(e) => panic!("no matching event within {EVENT_TIMEOUT:?} ({e}); got {got:?}"),
-            }
-        }
+        e2e::until(&self.rx, EVENT_TIMEOUT, want)
     }
 
     /// Everything received within `quiet`.
@@ -507,23 +360,7 @@ fn assert_specimen(read: &ReadResponse) {
 
 // ---- pcscd control ----
 
-struct Pcscd {
-    pidfile: PathBuf,
-    bin: PathBuf,
-    log: Option<PathBuf>,
-}
-
 impl Pcscd {
-    fn from_env(test: &str) -> Option<Self> {
-        let Some(pidfile) = std::env::var_os("MRTDD_PCSCD_PIDFILE").map(PathBuf::from) else {
-            say(format_args!("skipping {test}: MRTDD_PCSCD_PIDFILE is not set (run scripts/test.sh)"));
-            return None;
-        };
-        let bin = std::env::var_os("MRTDD_PCSCD_BIN").map_or_else(|| PathBuf::from("/usr/sbin/pcscd"), PathBuf::from);
-        let log = std::env::var_os("MRTDD_PCSCD_LOG").map(PathBuf::from);
-        Some(Self { pidfile, bin, log })
-    }
-
     fn pid(&self) -> Option<u32> {
         std::fs::read_to_string(&self.pidfile).ok()?.trim().parse().ok()
     }
@@ -565,35 +402,9 @@ impl Pcscd {
     /// for vpcd's ports (unless the configuration has no vpcd) and for its
     /// socket.
     fn start(&self, config: Option<&Path>) -> Result<(), String> {
-        let output = || match &self.log {
-            Some(path) => std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map(Stdio::from)
-                .unwrap_or_else(|_| Stdio::null()),
-            None => Stdio::null(),
-        };
-        let mut cmd = Command::new(&self.bin);
-        cmd.arg("--foreground");
-        if let Some(dir) = config {
-            cmd.arg("--config").arg(dir);
-        }
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(output())
-            .stderr(output())
-            .spawn()
-            .map_err(|e| format!("{}: {e}", self.bin.display()))?;
-        let pid = child.id();
-        let tmp = self.pidfile.with_extension("pid.tmp");
-        std::fs::write(&tmp, format!("{pid}\n")).map_err(|e| format!("{}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &self.pidfile).map_err(|e| format!("{}: {e}", self.pidfile.display()))?;
-        *OUR_PCSCD.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
+        let pid = self.spawn(config)?;
         let started = Instant::now();
-        let ready = || {
-            Path::new(PCSCD_SOCKET).exists() && (config.is_some() || VPCD_PORTS_HEX.iter().all(|port| listening(port)))
-        };
+        let ready = || Path::new(PCSCD_SOCKET).exists() && (config.is_some() || vpcd_listening());
         while !ready() {
             if !alive(pid) {
                 return Err(format!("the pcscd we started ({pid}) exited"));
@@ -613,7 +424,7 @@ struct RestorePcscd<'a>(&'a Pcscd);
 impl Drop for RestorePcscd<'_> {
     fn drop(&mut self) {
         let running = self.0.pid().is_some_and(alive);
-        let vpcd = VPCD_PORTS_HEX.iter().all(|port| listening(port));
+        let vpcd = vpcd_listening();
         if running && !vpcd {
             self.0.stop("TERM");
         }
@@ -623,24 +434,6 @@ impl Drop for RestorePcscd<'_> {
             say(format_args!("could not restart pcscd after a failed test: {e}"));
         }
     }
-}
-
-fn alive(pid: u32) -> bool {
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.split(' ').next());
-    comm.trim() == "pcscd" && state.is_some_and(|s| s != "Z")
-}
-
-fn listening(port_hex: &str) -> bool {
-    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|f| {
-        std::fs::read_to_string(f).unwrap_or_default().lines().any(|line| {
-            let mut cols = line.split_whitespace();
-            let local = cols.nth(1).unwrap_or_default();
-            let state = cols.nth(1).unwrap_or_default();
-            local.ends_with(&format!(":{port_hex}")) && state == "0A"
-        })
-    })
 }
 
 // ---- HOSTILE 31: the card leaves after DG1, before DG2 ----
@@ -752,7 +545,7 @@ fn hostile_32_pcscd_killed_during_a_read_and_while_idle() {
     // During a read: SIGKILL once the chip has answered 30 APDUs of it.
     let base = card.apdus();
     let (socket, body) = (d.socket.clone(), key.clone());
-    let reader = std::thread::spawn(move || request(&socket, "POST", "/v1/read", Some(&body)));
+    let reader = std::thread::spawn(move || request_json(&socket, "POST", "/v1/read", Some(&body)));
     let started = Instant::now();
     while card.apdus() < base + 30 {
         assert!(started.elapsed() < Duration::from_secs(10), "the read did not start");
@@ -948,7 +741,7 @@ fn silent_chip_does_not_hold_up_shutdown() {
     let mut d = Daemon::start("silent-shutdown", &format!("shutdown_grace_ms = {grace_ms}\n"), true);
     let card = Card::insert(&d, SoftwareChip::with_faults(demo(), [Fault::Timeout.at_apdu(21)]));
     let socket = d.socket.clone();
-    let reader = std::thread::spawn(move || request(&socket, "POST", "/v1/read", Some(&can_read())));
+    let reader = std::thread::spawn(move || request_json(&socket, "POST", "/v1/read", Some(&can_read())));
     let started = Instant::now();
     while card.apdus() < 21 {
         assert!(started.elapsed() < Duration::from_secs(10), "the read did not reach the silent APDU");

@@ -17,7 +17,7 @@
 #![cfg(feature = "software-chip")]
 
 use mrtdd::api::{ErrorCode, Event};
-use mrtdd::chip::{ATR, Document, Fault, SoftwareChip, vpcd};
+use mrtdd::chip::{ATR, Document, Fault, SoftwareChip};
 use mrtdd::protocol::error::TransportError;
 use mrtdd::protocol::read::NoHooks;
 use mrtdd::protocol::session::{AccessKey, DocumentRead, ReadOptions, read_document};
@@ -26,23 +26,25 @@ use mrtdd::service::backend::{Availability, Backend};
 use mrtdd::service::error::ServiceError;
 use mrtdd::service::events::EventBus;
 use mrtdd::service::pcsc_backend::PcscBackend;
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast::{self, error::TryRecvError};
 use zeroize::Zeroizing;
+
+#[path = "support/e2e.rs"]
+mod e2e;
+#[path = "support/pcscd.rs"]
+mod pcscd;
+
+use e2e::{VpcdCard, say};
+use pcscd::Pcscd;
 
 /// vpcd's second reader (the first is used by the vicc tests).
 const READER: &str = "Virtual PCD 00 01";
 /// vpcd's first reader: also listed, never holds a card in these tests.
 const OTHER_READER: &str = "Virtual PCD 00 00";
 const CARD_ADDR: &str = "127.0.0.1:35964";
-/// vpcd's card-side ports as they appear in /proc/net/tcp (35963, 35964).
-const VPCD_PORTS_HEX: [&str; 2] = ["8C7B", "8C7C"];
 /// How long an event may take: pcscd polls vpcd every 400 ms.
 const EVENT_TIMEOUT: Duration = Duration::from_millis(1500);
 /// A little over pcscd's 400 ms poll of vpcd: a removal must be seen before the next insertion.
@@ -52,12 +54,6 @@ const PCSCD_TIMEOUT: Duration = Duration::from_secs(10);
 const CAN: &str = "012345";
 /// One test at a time: they share the reader and pcscd.
 static LOCK: Mutex<()> = Mutex::new(());
-/// The pcscd a test started (so the next stop can reap it).
-static OUR_PCSCD: Mutex<Option<Child>> = Mutex::new(None);
-
-fn say(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
 
 fn enabled(test: &str) -> bool {
     if std::env::var_os("MRTDD_E2E").is_some() {
@@ -149,35 +145,18 @@ fn pcsc_status(status: &'static str) -> impl Fn(&Event) -> bool {
 }
 
 /// The software chip in the virtual reader until removed or dropped.
-struct Card {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<std::io::Result<SoftwareChip>>>,
-}
+struct Card(VpcdCard);
 
 impl Card {
     /// Puts `chip` into the reader (it must be empty, as the backend sees it).
     fn insert(backend: &PcscBackend, chip: SoftwareChip) -> Self {
         assert_eq!(reader_state(backend), Some(false), "{READER} must be listed and empty");
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || vpcd::serve(chip, CARD_ADDR, flag));
-        Self { stop, thread: Some(thread) }
+        Self(VpcdCard::place(chip, CARD_ADDR))
     }
 
     /// Takes the card away; returns the chip (its bridge thread has ended).
     fn remove(mut self) -> SoftwareChip {
-        self.stop.store(true, Ordering::SeqCst);
-        let thread = self.thread.take().unwrap_or_else(|| panic!("card thread already taken"));
-        thread.join().unwrap_or_else(|_| panic!("card thread panicked")).unwrap_or_else(|e| panic!("vpcd bridge: {e}"))
-    }
-}
-
-impl Drop for Card {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        self.0.take()
     }
 }
 
@@ -208,24 +187,7 @@ fn resources() -> (usize, usize) {
 
 // ---- pcscd control (only with the PID file of scripts/test.sh) ----
 
-/// The pcscd handed to the tests by scripts/test.sh.
-struct Pcscd {
-    pidfile: PathBuf,
-    bin: PathBuf,
-    log: Option<PathBuf>,
-}
-
 impl Pcscd {
-    fn from_env(test: &str) -> Option<Self> {
-        let Some(pidfile) = std::env::var_os("MRTDD_PCSCD_PIDFILE").map(PathBuf::from) else {
-            say(format_args!("skipping {test}: MRTDD_PCSCD_PIDFILE is not set (run scripts/test.sh)"));
-            return None;
-        };
-        let bin = std::env::var_os("MRTDD_PCSCD_BIN").map_or_else(|| PathBuf::from("/usr/sbin/pcscd"), PathBuf::from);
-        let log = std::env::var_os("MRTDD_PCSCD_LOG").map(PathBuf::from);
-        Some(Self { pidfile, bin, log })
-    }
-
     fn pid(&self) -> u32 {
         let text = std::fs::read_to_string(&self.pidfile).unwrap_or_else(|e| panic!("{}: {e}", self.pidfile.display()));
         text.trim().parse().unwrap_or_else(|e| panic!("{}: {e}", self.pidfile.display()))
@@ -233,77 +195,13 @@ impl Pcscd {
 
     /// Stops the running pcscd (SIGTERM) and waits until it is gone.
     fn stop(&self) {
-        let pid = self.pid();
-        assert!(alive(pid), "PID {pid} from {} is not a running pcscd", self.pidfile.display());
-        let ours = OUR_PCSCD.lock().unwrap_or_else(|p| p.into_inner()).take();
-        match ours {
-            Some(mut child) if child.id() == pid => {
-                let _ = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
-                let _ = child.wait();
-            }
-            other => {
-                drop(other);
-                let status = Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
-                assert!(status.is_ok_and(|s| s.success()), "kill {pid}");
-            }
-        }
-        let started = Instant::now();
-        while alive(pid) || std::path::Path::new("/run/pcscd/pcscd.comm").exists() {
-            assert!(started.elapsed() < PCSCD_TIMEOUT, "pcscd {pid} did not exit");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.terminate(self.pid(), PCSCD_TIMEOUT);
     }
 
     /// Starts pcscd, records its PID in the PID file, waits for vpcd's ports.
     fn start(&self) {
-        let output = || match &self.log {
-            Some(path) => std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)
-                .map(Stdio::from)
-                .unwrap_or_else(|_| Stdio::null()),
-            None => Stdio::null(),
-        };
-        let child = Command::new(&self.bin)
-            .arg("--foreground")
-            .stdin(Stdio::null())
-            .stdout(output())
-            .stderr(output())
-            .spawn()
-            .unwrap_or_else(|e| panic!("{}: {e}", self.bin.display()));
-        let pid = child.id();
-        let tmp = self.pidfile.with_extension("pid.tmp");
-        std::fs::write(&tmp, format!("{pid}\n")).unwrap_or_else(|e| panic!("{}: {e}", tmp.display()));
-        std::fs::rename(&tmp, &self.pidfile).unwrap_or_else(|e| panic!("{}: {e}", self.pidfile.display()));
-        *OUR_PCSCD.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
-        let started = Instant::now();
-        while !VPCD_PORTS_HEX.iter().all(|port| listening(port)) {
-            assert!(alive(pid), "the pcscd we started ({pid}) exited");
-            assert!(started.elapsed() < PCSCD_TIMEOUT, "vpcd is not listening after {PCSCD_TIMEOUT:?}");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        self.start_vpcd(PCSCD_TIMEOUT).unwrap_or_else(|e| panic!("{e}"));
     }
-}
-
-/// True while `pid` is a pcscd that has not exited (zombies count as gone).
-fn alive(pid: u32) -> bool {
-    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat.rsplit_once(") ").and_then(|(_, rest)| rest.split(' ').next());
-    comm.trim() == "pcscd" && state.is_some_and(|s| s != "Z")
-}
-
-/// A TCP port (upper-case hex) in LISTEN state.
-fn listening(port_hex: &str) -> bool {
-    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|f| {
-        std::fs::read_to_string(f).unwrap_or_default().lines().any(|line| {
-            let mut cols = line.split_whitespace();
-            let local = cols.nth(1).unwrap_or_default();
-            let state = cols.nth(1).unwrap_or_default();
-            local.ends_with(&format!(":{port_hex}")) && state == "0A"
-        })
-    })
 }
 
 // ---- the tests ----
@@ -431,10 +329,7 @@ fn with_card_errors_and_waiting() {
 impl Card {
     /// Like [`Card::insert`] without the backend's view (for a card placed from another thread).
     fn insert_unchecked(chip: SoftwareChip) -> Self {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || vpcd::serve(chip, CARD_ADDR, flag));
-        Self { stop, thread: Some(thread) }
+        Self(VpcdCard::place(chip, CARD_ADDR))
     }
 }
 

@@ -7,7 +7,7 @@
 //! Needs `MRTDD_E2E=1` and pcscd with vpcd running (scripts/test.sh does both).
 #![cfg(feature = "software-chip")]
 
-use mrtdd::chip::{Document, SoftwareChip, vpcd};
+use mrtdd::chip::{Document, SoftwareChip};
 use mrtdd::pcsc as adapter;
 use mrtdd::protocol::apdu::StatusWord;
 use mrtdd::protocol::cccd_qr::CccdQr;
@@ -17,11 +17,14 @@ use mrtdd::protocol::read::NoHooks;
 use mrtdd::protocol::session::{Access, AccessKey, AccessMethod, DocumentRead, KeyUsed, ReadOptions, read_document};
 use mrtdd::protocol::verify::HashCheck;
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
+
+#[path = "support/e2e.rs"]
+mod e2e;
+
+use e2e::VpcdCard;
 
 /// vpcd's second reader (the first is used by the vicc tests).
 const READER: &str = "Virtual PCD 00 01";
@@ -41,8 +44,7 @@ fn enabled(test: &str) -> bool {
 
 /// The software chip in the virtual reader until dropped.
 struct Card {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<std::io::Result<SoftwareChip>>>,
+    card: VpcdCard,
     ctx: adapter::Context,
 }
 
@@ -51,12 +53,10 @@ impl Card {
         let ctx = adapter::establish().expect("pcscd with vpcd must be running (scripts/test.sh starts it)");
         adapter::wait_for_card(&ctx, READER, false, CARD_STATE_TIMEOUT).expect("reader state").expect("reader empty");
         std::thread::sleep(VPCD_POLL_PERIOD);
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || vpcd::serve(chip, CARD_ADDR, flag));
+        let card = VpcdCard::place(chip, CARD_ADDR);
         let present = adapter::wait_for_card(&ctx, READER, true, CARD_STATE_TIMEOUT).expect("reader state");
         assert!(present.is_some_and(|r| r.atr.is_some()), "the card did not appear in {READER}");
-        Self { stop, thread: Some(thread), ctx }
+        Self { card, ctx }
     }
 
     fn read(&self, key: &AccessKey) -> Result<DocumentRead, Error> {
@@ -65,19 +65,9 @@ impl Card {
     }
 
     fn remove(mut self) -> SoftwareChip {
-        self.stop.store(true, Ordering::SeqCst);
-        let chip = self.thread.take().expect("running").join().expect("card thread").expect("vpcd bridge");
+        let chip = self.card.take();
         let _ = adapter::wait_for_card(&self.ctx, READER, false, CARD_STATE_TIMEOUT);
         chip
-    }
-}
-
-impl Drop for Card {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

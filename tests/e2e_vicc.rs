@@ -13,10 +13,8 @@
 //! pcscd to see the reader empty before the next test may use the reader.
 #![cfg(feature = "software-chip")]
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::io::Write;
+use std::process::{Child, Command};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -32,10 +30,13 @@ use mrtdd::protocol::session::{self, AccessKey, DocumentRead, ReadOptions};
 use mrtdd::protocol::transceive::Transceive;
 use mrtdd::protocol::verify::HashCheck;
 
+#[path = "support/e2e.rs"]
+mod e2e;
+
+use e2e::{FileDir, launch_vicc, stop_gently, wait_ready};
+
 /// The environment variable that turns these tests on.
 const E2E_ENV: &str = "MRTDD_E2E";
-/// Debian's interpreter: the first python3 on PATH may lack Debian's modules.
-const PYTHON: &str = "/usr/bin/python3";
 /// How long the emulator may take to connect to vpcd.
 const READY_TIMEOUT: Duration = Duration::from_secs(10);
 /// pcscd polls vpcd every 400 ms; allow for a loaded machine.
@@ -75,31 +76,6 @@ fn enabled(test: &str) -> bool {
     false
 }
 
-/// A temporary directory holding a document's files, named by FID; removed on drop.
-struct FileDir(PathBuf);
-
-impl FileDir {
-    fn new(tag: &str, files: &[(u16, Vec<u8>)]) -> Self {
-        let dir = std::env::temp_dir().join(format!("mrtdd-e2e-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
-        for (fid, data) in files {
-            let path = dir.join(format!("{fid:04X}.bin"));
-            std::fs::write(&path, data).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
-        }
-        Self(dir)
-    }
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for FileDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A running emulator on one reader, with the reader locked; stopped on drop.
 struct Vicc {
     child: Option<Child>,
@@ -122,36 +98,10 @@ impl Vicc {
             Ok(Some(_)) => {}
             other => panic!("{} is not empty before the test: {other:?}", reader.name),
         }
-        let files = FileDir::new(tag, files);
-        let launcher = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vicc/launch_vicc.py");
-        let mut command = Command::new(PYTHON);
-        command
-            .arg(launcher)
-            .arg("--files")
-            .arg(files.path())
-            .arg("--port")
-            .arg(reader.port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        if let Some(info) = mrz_info {
-            command.arg("--mrz-info").arg(info);
-        }
-        let mut child = command.spawn().unwrap_or_else(|e| panic!("starting {PYTHON} {launcher}: {e}"));
-        let mut vicc = Self { child: None, ctx, reader, _files: files, _lock: lock };
-        // Wait for the launcher's "ready" line (on a thread: reads block).
-        let stdout = child.stdout.take().expect("piped stdout");
-        vicc.child = Some(child);
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        match rx.recv_timeout(READY_TIMEOUT) {
-            Ok(line) if line.trim() == "ready" => {}
-            other => panic!("the vicc launcher did not report ready: {other:?}"),
-        }
+        let files = FileDir::new("e2e", tag, files);
+        let (child, ready) = launch_vicc(files.path(), reader.port, mrz_info);
+        let vicc = Self { child: Some(child), ctx, reader, _files: files, _lock: lock };
+        wait_ready(ready, READY_TIMEOUT);
         match adapter::wait_for_card(&vicc.ctx, reader.name, true, CARD_STATE_TIMEOUT) {
             Ok(Some(info)) => assert!(info.atr.is_some_and(|atr| !atr.is_empty()), "card present without an ATR"),
             other => panic!("pcscd did not see the emulated card in {}: {other:?}", reader.name),
@@ -173,19 +123,8 @@ impl Vicc {
     /// Stops the emulator (SIGTERM, then SIGKILL after 3 s), reaps it, and
     /// waits until pcscd shows the reader empty.
     fn stop(&mut self) {
-        let Some(mut child) = self.child.take() else { return };
-        let _ = Command::new("kill").arg(child.id().to_string()).status();
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        if let Ok(None) = child.try_wait() {
-            let _ = child.kill();
-        }
-        let _ = child.wait();
+        let Some(child) = self.child.take() else { return };
+        stop_gently(child);
         let _ = adapter::wait_for_card(&self.ctx, self.reader.name, false, CARD_STATE_TIMEOUT);
         // The reader can show empty before pcscd's poll of vpcd (every
         // 400 ms) has seen the removal — e.g. when a failed transmit marked
