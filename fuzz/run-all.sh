@@ -18,7 +18,7 @@ STALE=${2:-120}
 [ $# -ge 2 ] && shift 2 || shift $#
 TARGETS=${*:-$(sed -n 's/^    "\([a-z0-9_]*\)",$/\1/p' harness.rs)}
 
-nice -n 19 cargo +nightly fuzz build -O >/dev/null 2>&1
+for t in $TARGETS; do nice -n 19 cargo +nightly fuzz build -O "$t" >/dev/null 2>&1; done
 BIN=target/x86_64-unknown-linux-gnu/release
 WORK=target/campaign
 mkdir -p "$WORK" artifacts
@@ -36,7 +36,7 @@ for t in $TARGETS; do
     while kill -0 "$pid" 2>/dev/null; do
         sleep 5
         now=$(($(date +%s) - start))
-        cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+        cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
         cov=${cov:-0}
         if [ "$cov" != "$last_cov" ]; then
             last_cov=$cov
@@ -47,12 +47,12 @@ for t in $TARGETS; do
     done
     wait "$pid" || status=$?
     secs=$(($(date +%s) - start))
-    line=$(grep -E '^#[0-9]+' "$log" | tail -1)
-    execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}')
-    rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | awk '{print $2}')
+    line=$(grep -aE '^#[0-9]+' "$log" | tail -1)
+    execs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}')
+    rate=$(grep -ao 'stat::average_exec_per_sec: *[0-9]*' "$log" | awk '{print $2}')
     ft=$(echo "$line" | grep -o 'ft: [0-9]*' | cut -d' ' -f2)
     printf '%-24s %12s %8s %7s %7s %6s %13s\n' "$t" "${execs:-?}" "${rate:-?}" "$last_cov" "${ft:-?}" "$secs" "$grew"
-    if ls "artifacts/$t/"crash-* "artifacts/$t/"oom-* "artifacts/$t/"timeout-* >/dev/null 2>&1; then
+    if [ -n "$(find "artifacts/$t" -type f -name 'crash-*' -o -type f -name 'oom-*' -o -type f -name 'timeout-*')" ]; then
         echo "$t: crash, out-of-memory or timeout: see artifacts/$t/ and $log" >&2
         exit 1
     fi
