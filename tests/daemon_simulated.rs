@@ -289,3 +289,22 @@ fn many_clients_and_a_clean_shutdown_with_no_personal_data_in_the_log() {
         assert!(!log.contains(secret), "the log contains {secret:?}");
     }
 }
+
+/// `extended_length = "auto"` (the default): the first read of a card spends one
+/// READ BINARY on EF.ATR/INFO (the demo CCCD has none: short APDUs), which the
+/// daemon remembers for that reader and ATR, so later reads do not repeat it;
+/// `"off"` never spends it.
+#[test]
+fn extended_length_detection_is_remembered_per_card() {
+    let d = Daemon::start("extended-auto", "");
+    let apdus = |d: &Daemon| d.read(can()).expect("the demo CCCD reads").stats.apdus;
+    let first = apdus(&d);
+    let second = apdus(&d);
+    let third = apdus(&d);
+    assert_eq!(second + 1, first, "the EF.ATR/INFO read happens once");
+    assert_eq!(third, second);
+    d.stop();
+    let off = Daemon::start("extended-off", "extended_length = \"off\"\n");
+    assert_eq!(apdus(&off), second, "off: no EF.ATR/INFO read");
+    off.stop();
+}

@@ -570,6 +570,11 @@ impl SoftwareChip {
 }
 
 impl Transceive for SoftwareChip {
+    /// The [`ATR`] the chip also gives vpcd (so callers can remember per-card decisions).
+    fn atr(&self) -> Option<Vec<u8>> {
+        Some(ATR.to_vec())
+    }
+
     fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
         self.apdus = self.apdus.saturating_add(1);
         if let Some(gone) = &self.gone {
