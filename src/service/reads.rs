@@ -109,7 +109,7 @@ impl Reads {
         }
     }
 
-    /// The extended-length policy for a read on `reader` over `t`
+    /// The extended-length policy for a read on `reader` with `atr` over `t`
     /// ([`crate::protocol::extended_length`]): from the configuration, or
     /// detected with the transport's ATR and largest APDU and what an earlier
     /// read of a card with the same ATR in this reader found.
@@ -117,12 +117,11 @@ impl Reads {
     /// A decision is remembered by (reader, ATR) rather than per insertion: a
     /// card of the same ATR is the same chip product, whose support does not
     /// change; a read that fails forgets it, so a wrong memory costs one read.
-    fn extended_policy(&self, reader: &str, t: &dyn Transceive) -> ExtendedLength {
+    fn extended_policy(&self, reader: &str, atr: Option<Vec<u8>>, t: &dyn Transceive) -> ExtendedLength {
         match self.config.extended_length {
             ExtendedLengthSetting::Off => ExtendedLength::Off,
             ExtendedLengthSetting::On => ExtendedLength::On,
             ExtendedLengthSetting::Auto => {
-                let atr = t.atr();
                 let remembered = self
                     .extended
                     .lock()
@@ -279,8 +278,10 @@ impl Reads {
             };
             let mut atr = None;
             let result = this.backend.with_card(&rdr, wait, &cancel2, &mut |t| {
-                let options = ReadOptions { extended_length: this.extended_policy(&rdr, &*t), ..options.clone() };
+                // One SCardStatus per read: the ATR serves the policy and the memory after it.
                 atr = t.atr();
+                let policy = this.extended_policy(&rdr, atr.clone(), &*t);
+                let options = ReadOptions { extended_length: policy, ..options.clone() };
                 read_document(t, &key, &options, &mut hooks)
             });
             let decision = result.as_ref().ok().map(|doc| doc.extended_length);
