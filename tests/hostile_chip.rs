@@ -580,30 +580,39 @@ fn case_04_dg2_declaring_16_megabytes_is_refused_before_allocation() {
     eprintln!("figure: DG2 declaring 16 MiB + 6, largest cap: peak allocation {peak} bytes");
 }
 
-/// A declared length under the cap is the most the reader ever reserves: a
-/// DG2 declaring 150 000 bytes that holds a few hundred ends in a clean error
-/// and never allocates more than about its declaration.
+/// A declared length under the cap reserves nothing by itself: the buffer
+/// grows with the bytes the chip sends. A DG2 declaring 150 000 bytes (and,
+/// with the largest cap, one declaring 16 MiB − 1 KiB) that holds a few
+/// hundred ends in a clean error with a peak allocation of a few kilobytes.
 #[test]
-fn declared_length_under_the_cap_bounds_the_buffer() {
-    let declared: usize = 150_000;
-    let mut dg2 = vec![0x75, 0x83];
-    dg2.extend(&(declared as u32).to_be_bytes()[1..]);
-    dg2.extend(&original(dg_fid(2))[4..400]);
-    let doc = passport().file(dg_fid(2), dg2).build().unwrap();
-    let k = key(&doc);
-    let (r, _, peak) = measured(doc, vec![], &k, &ReadOptions::default());
-    assert!(
-        matches!(
-            r,
-            Err(Error::Malformed(Malformed::Invalid {
-                what: "DG2",
-                reason: "the file ends before its declared length"
-            }))
-        ),
-        "{r:?}"
-    );
-    assert!(peak < declared + 64 * 1024, "peak {peak}");
-    eprintln!("figure: DG2 declaring {declared} bytes, holding 400: peak allocation {peak} bytes");
+fn declared_length_under_the_cap_does_not_size_the_buffer() {
+    use mrtdd::protocol::read::MAX_FILE_SIZE_LIMIT;
+    /// A few chunks and the read's own bookkeeping; far below either declaration.
+    const BOUND: usize = 64 * 1024;
+    for (declared, max_file_size) in
+        [(150_000usize, DEFAULT_MAX_FILE_SIZE), (MAX_FILE_SIZE_LIMIT - 1024, MAX_FILE_SIZE_LIMIT)]
+    {
+        let mut dg2 = vec![0x75, 0x83];
+        dg2.extend(&(declared as u32).to_be_bytes()[1..]);
+        dg2.extend(&original(dg_fid(2))[4..400]);
+        let doc = passport().file(dg_fid(2), dg2).build().unwrap();
+        let k = key(&doc);
+        let mut options = ReadOptions::default();
+        options.limits.max_file_size = max_file_size;
+        let (r, _, peak) = measured(doc, vec![], &k, &options);
+        assert!(
+            matches!(
+                r,
+                Err(Error::Malformed(Malformed::Invalid {
+                    what: "DG2",
+                    reason: "the file ends before its declared length"
+                }))
+            ),
+            "{r:?}"
+        );
+        assert!(peak < BOUND, "declared {declared}: peak {peak}");
+        eprintln!("figure: DG2 declaring {declared} bytes, holding 400: peak allocation {peak} bytes");
+    }
 }
 
 /// A chip that never finishes a file: 15 bytes per READ BINARY of a 150 kB

@@ -20,7 +20,10 @@
 //!   [`PlainChip::exchange`], via [`retry_wrong_le`] — the only place);
 //! * every file is capped by [`ReadLimits::max_file_size`], checked on the
 //!   declared length before any allocation; reads that stop progressing or
-//!   return more than asked are errors; cancellation is checked before every APDU.
+//!   return more than asked are errors; cancellation is checked before every APDU;
+//! * the buffer grows with the bytes the chip actually sent, never with its
+//!   declaration alone ([`append_zeroizing`]), and every buffer it outgrows is
+//!   wiped before it is freed.
 
 use crate::protocol::apdu::{CommandApdu, ResponseApdu, StatusWord};
 use crate::protocol::error::{Error, Malformed, Misbehaviour, TransportError};
@@ -495,6 +498,35 @@ fn read_chunk<C: Channel + ?Sized>(
     Ok(Ok(r))
 }
 
+/// Smallest capacity a file buffer grows to: one short protected chunk or two.
+const MIN_FILE_BUFFER: usize = 512;
+
+/// Appends `data` to a file buffer, growing it with what was received, not
+/// with what the chip declared: a chip declaring a file at the cap and
+/// sending a few hundred bytes makes the reader hold a few hundred bytes.
+///
+/// `Vec`'s own growth would free the outgrown buffer unwiped, leaving a copy
+/// of the file (personal data) in freed memory. Here the larger buffer is
+/// allocated and filled first, and the outgrown one is zeroized when it is
+/// dropped. Capacity doubles (so a file costs O(log n) copies) but never
+/// exceeds the declared length `total` once it is known, so a genuine file
+/// ends in a buffer of exactly its size.
+fn append_zeroizing(buf: &mut Zeroizing<Vec<u8>>, data: &[u8], total: Option<usize>) {
+    let needed = buf.len().saturating_add(data.len());
+    if needed > buf.capacity() {
+        let doubled = buf.capacity().saturating_mul(2).max(MIN_FILE_BUFFER);
+        let capacity = match total {
+            Some(t) => doubled.min(t),
+            None => doubled,
+        }
+        .max(needed);
+        let mut grown = Zeroizing::new(Vec::with_capacity(capacity));
+        grown.extend_from_slice(buf);
+        *buf = grown;
+    }
+    buf.extend_from_slice(data);
+}
+
 /// Reads a whole elementary file (see the module documentation for the strategy).
 pub fn read_file<C: Channel + ?Sized>(
     chip: &mut C,
@@ -572,7 +604,7 @@ pub fn read_file<C: Channel + ?Sized>(
             continue;
         }
         zero_reads = 0;
-        buf.extend_from_slice(&response.data);
+        append_zeroizing(&mut buf, &response.data, total);
         if total.is_none() {
             match tlv::read_header(&buf, file.name()) {
                 Ok(h) => {
@@ -583,8 +615,6 @@ pub fn read_file<C: Channel + ?Sized>(
                     if t > max_size {
                         return Err(Error::Limit { what: file.name(), limit: max_size });
                     }
-                    let have = buf.len();
-                    buf.reserve_exact(t.saturating_sub(have));
                     total = Some(t);
                 }
                 Err(Malformed::Truncated(_)) if buf.len() < 8 => {}
@@ -606,4 +636,36 @@ pub fn read_file<C: Channel + ?Sized>(
     }
     chip.file_state().bytes_read += buf.len();
     Ok(FileContent::Read(buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_buffer_grows_with_what_arrives_and_stops_at_the_declared_length() {
+        let mut buf = Zeroizing::new(Vec::new());
+        append_zeroizing(&mut buf, &[1; 231], None);
+        assert_eq!(buf.capacity(), MIN_FILE_BUFFER);
+        // A declaration of 16 MiB reserves nothing by itself.
+        append_zeroizing(&mut buf, &[2; 231], Some(MAX_FILE_SIZE_LIMIT));
+        assert_eq!(buf.capacity(), MIN_FILE_BUFFER);
+        append_zeroizing(&mut buf, &[3; 231], Some(MAX_FILE_SIZE_LIMIT));
+        assert_eq!(buf.capacity(), 2 * MIN_FILE_BUFFER);
+        assert_eq!(buf.len(), 3 * 231);
+        assert!(buf[..231].iter().all(|&b| b == 1) && buf[462..].iter().all(|&b| b == 3));
+        // Near the end the capacity is the declared length, not the next power of two.
+        let declared = 1500;
+        append_zeroizing(&mut buf, &[4; 500], Some(declared));
+        assert_eq!(buf.capacity(), declared);
+        assert_eq!(buf.len(), 3 * 231 + 500);
+    }
+
+    #[test]
+    fn a_chunk_larger_than_double_the_buffer_fits_at_once() {
+        let mut buf = Zeroizing::new(Vec::new());
+        append_zeroizing(&mut buf, &[7; EXTENDED_CHUNK], Some(100_000));
+        assert_eq!(buf.len(), EXTENDED_CHUNK);
+        assert_eq!(buf.capacity(), EXTENDED_CHUNK);
+    }
 }
