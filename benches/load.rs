@@ -248,7 +248,7 @@ fn client(id: u64, socket: PathBuf, stop: Arc<AtomicBool>, t0: Instant, think_ms
             Ok((200, bytes)) => {
                 if kind == Kind::Read {
                     match serde_json::from_slice::<ReadResponse>(&bytes) {
-                        Ok(r) => *tally.read_status.entry(r.verification.status).or_default() += 1,
+                        Ok(r) => *tally.read_status.entry(r.verification.status.clone()).or_default() += 1,
                         Err(e) => tally.failures.push(format!("read: 200 with a body that is not a read: {e}")),
                     }
                 }

@@ -457,7 +457,7 @@ fn the_tcp_listener_wants_the_token_and_an_allowed_origin() {
     );
     assert_eq!(status, 200, "token, allowed Origin: {}", String::from_utf8_lossy(&body));
     let read: mrtdd::api::ReadResponse = serde_json::from_slice(&body).unwrap();
-    assert_eq!(read.cccd.unwrap().id_number.as_deref(), Some("001095012345"));
+    assert_eq!(read.cccd.as_ref().unwrap().id_number.as_deref(), Some("001095012345"));
     let log = d.stop();
     assert!(!log.contains(token), "the token is never logged");
     assert_no_pii("the log", &log);
@@ -551,6 +551,14 @@ fn the_service_s_personal_data_and_key_types_wipe_themselves() {
     assert_zeroize_on_drop::<Dg12>();
     assert_zeroize_on_drop::<CccdData>();
     assert_zeroize_on_drop::<Zeroizing<Vec<u8>>>();
+    // The wire types: the request's key and the response's personal data
+    // (what `zeroize` clears: `api::tests`; the JSON bodies themselves are
+    // wiped by the HTTP layer, `service::http::tests`).
+    assert_zeroize_on_drop::<mrtdd::api::Key>();
+    assert_zeroize_on_drop::<mrtdd::api::ReadResponse>();
+    assert_zeroize_on_drop::<mrtdd::api::Document>();
+    assert_zeroize_on_drop::<mrtdd::api::Cccd>();
+    assert_zeroize_on_drop::<mrtdd::api::Portrait>();
     // Field types: the raw files and the portrait are Zeroizing buffers.
     fn files(d: &DocumentRead) -> &Vec<(FileId, Zeroizing<Vec<u8>>)> {
         &d.files

@@ -124,7 +124,7 @@ async fn read(State(fake): State<Fake>, body: String) -> Response {
         let _ = fake.events.send((kind.to_string(), data.to_string()));
     };
     send("read_started", json!({"read_id": read_id, "reader": "Fake Reader 00"}));
-    let can = request.key.can.unwrap_or_default();
+    let can = request.key.can.clone().unwrap_or_default();
     if let Some(code) = can.strip_prefix("9000").and_then(|i| i.parse::<usize>().ok()).and_then(|i| CODES.get(i)) {
         send("read_failed", json!({"read_id": read_id, "code": code.as_str()}));
         return json_response(
@@ -239,7 +239,7 @@ async fn daemon(pcsc: &'static str, finite_events: bool) -> Daemon {
 }
 
 fn can(can: &str) -> ReadRequest {
-    ReadRequest { key: Key { can: Some(can.into()), ..Key::default() }, ..ReadRequest::default() }
+    ReadRequest { key: Key::from_can(can), ..ReadRequest::default() }
 }
 
 fn assert_send<T: Send>(_: &T) {}

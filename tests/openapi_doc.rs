@@ -212,12 +212,17 @@ fn some(s: &str) -> Option<String> {
 
 /// Wire values with every optional field present.
 fn full_values() -> Vec<serde_json::Value> {
+    // The personal-data types wipe themselves on drop: no `..Default::default()`.
+    let mut document = Document::default();
+    document.check_digit_failures = vec!["composite".into()];
+    let mut cccd = Cccd::default();
+    cccd.id_number = some("x");
     let response = ReadResponse {
         read_id: "r1".into(),
         reader: "R".into(),
         access: Access { method: "pace".into(), key: "can".into() },
-        document: Some(Document { check_digit_failures: vec!["composite".into()], ..Document::default() }),
-        cccd: Some(Cccd { id_number: some("x"), ..Cccd::default() }),
+        document: Some(document),
+        cccd: Some(cccd),
         portrait: Some(Portrait { mime_type: "image/jpeg".into(), data: String::new(), width: 1, height: 1 }),
         files: BTreeMap::from([("DG1".to_owned(), String::new())]),
         verification: Verification {

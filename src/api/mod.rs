@@ -4,11 +4,13 @@
 //! renamed or removed.
 //!
 //! Types that carry personal data (`ReadResponse`, `Document`, `Cccd`,
-//! `Portrait`, `ReadRequest` keys) have redacted `Debug` output.
+//! `Portrait`, `ReadRequest` keys) have redacted `Debug` output and wipe
+//! themselves (`zeroize`) when dropped.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// The API version prefix of every path.
 pub const PREFIX: &str = "/v1";
@@ -58,8 +60,8 @@ pub struct Readers {
     pub readers: Vec<Reader>,
 }
 
-/// The key of a read: exactly one of the four forms of the contract.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The key of a read: exactly one of the four forms of the contract. Wiped on drop.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default, Zeroize, ZeroizeOnDrop)]
 #[serde(deny_unknown_fields)]
 pub struct Key {
     /// The MRZ as printed, lines separated by `\n` (TD1, TD2 or TD3).
@@ -80,6 +82,44 @@ pub struct Key {
     /// The raw text of the QR code on the front of a Vietnamese CCCD.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub cccd_qr: Option<String>,
+}
+
+/// One constructor per key form. `Key` wipes itself on drop, so it cannot be
+/// built with `..Key::default()`.
+impl Key {
+    /// The MRZ as printed (BAC, or PACE with the MRZ).
+    pub fn from_mrz(mrz: impl Into<String>) -> Self {
+        let mut key = Self::default();
+        key.mrz = Some(mrz.into());
+        key
+    }
+
+    /// Document number, date of birth and date of expiry (`YYMMDD`).
+    pub fn from_document_data(
+        document_number: impl Into<String>,
+        date_of_birth: impl Into<String>,
+        date_of_expiry: impl Into<String>,
+    ) -> Self {
+        let mut key = Self::default();
+        key.document_number = Some(document_number.into());
+        key.date_of_birth = Some(date_of_birth.into());
+        key.date_of_expiry = Some(date_of_expiry.into());
+        key
+    }
+
+    /// The card access number (PACE).
+    pub fn from_can(can: impl Into<String>) -> Self {
+        let mut key = Self::default();
+        key.can = Some(can.into());
+        key
+    }
+
+    /// The raw text of a CCCD's QR code.
+    pub fn from_cccd_qr(cccd_qr: impl Into<String>) -> Self {
+        let mut key = Self::default();
+        key.cccd_qr = Some(cccd_qr.into());
+        key
+    }
 }
 
 impl fmt::Debug for Key {
@@ -123,8 +163,8 @@ pub struct Access {
     pub key: String,
 }
 
-/// The MRZ fields of DG1.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The MRZ fields of DG1. Wiped on drop.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default, Zeroize, ZeroizeOnDrop)]
 pub struct Document {
     /// Document code (`"ID"`, `"P"`, ...).
     #[serde(rename = "type")]
@@ -154,8 +194,8 @@ pub struct Document {
     pub check_digit_failures: Vec<String>,
 }
 
-/// The Vietnamese personal data of DG13 (null where the chip does not hold a field).
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The Vietnamese personal data of DG13 (null where the chip does not hold a field). Wiped on drop.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default, Zeroize, ZeroizeOnDrop)]
 pub struct Cccd {
     /// 12-digit personal ID number.
     pub id_number: Option<String>,
@@ -191,8 +231,8 @@ pub struct Cccd {
     pub old_id_number: Option<String>,
 }
 
-/// The portrait of DG2, never re-encoded.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The portrait of DG2, never re-encoded. Wiped on drop.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub struct Portrait {
     /// `"image/jpeg"` or `"image/jp2"`.
     pub mime_type: String,
@@ -238,7 +278,8 @@ pub struct Stats {
     pub duration_ms: u64,
 }
 
-/// `POST /v1/read` response 200.
+/// `POST /v1/read` response 200. Its personal data (document, DG13,
+/// portrait, raw files) is wiped on drop.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReadResponse {
     /// Opaque id of the read (also in its events).
@@ -263,6 +304,27 @@ pub struct ReadResponse {
     /// Counts.
     pub stats: Stats,
 }
+
+/// Wipes the personal data: the document, DG13, the portrait and the raw
+/// files (their names, the verdict and the counts stay).
+impl Zeroize for ReadResponse {
+    fn zeroize(&mut self) {
+        self.document.zeroize();
+        self.cccd.zeroize();
+        self.portrait.zeroize();
+        for file in self.files.values_mut() {
+            file.zeroize();
+        }
+    }
+}
+
+impl Drop for ReadResponse {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl ZeroizeOnDrop for ReadResponse {}
 
 impl fmt::Debug for ReadResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -521,5 +583,41 @@ mod tests {
         assert!(serde_json::from_str::<ReadRequest>(r#"{"key":{"can":"1"},"x":1}"#).is_err());
         assert!(serde_json::from_str::<ReadRequest>(r#"{"key":{"pin":"1"}}"#).is_err());
         assert_eq!(format!("{:?}", r.key), "Key(can)");
+    }
+
+    #[test]
+    fn zeroize_wipes_a_responses_personal_data_and_keeps_the_verdict() {
+        let mut document = Document::default();
+        document.surname = "NGUYEN".into();
+        let mut cccd = Cccd::default();
+        cccd.full_name = Some("Nguyễn Văn An".into());
+        let mut r = ReadResponse {
+            read_id: "r1".into(),
+            reader: "R".into(),
+            access: Access { method: "pace".into(), key: "can".into() },
+            document: Some(document),
+            cccd: Some(cccd),
+            portrait: Some(Portrait { mime_type: "image/jpeg".into(), data: "AAEC".into(), width: 1, height: 1 }),
+            files: BTreeMap::from([("DG1".to_owned(), "YV8fWw==".to_owned())]),
+            verification: Verification {
+                status: "passed".into(),
+                data_groups: BTreeMap::new(),
+                sod_signature: "valid".into(),
+                certificate_chain: "trusted".into(),
+                chip_authentication: "passed".into(),
+                active_authentication: "not_supported".into(),
+                missing_data_groups: vec![],
+                warnings: vec![],
+            },
+            stats: Stats { apdus: 1, bytes_read: 2, duration_ms: 3 },
+        };
+        r.zeroize();
+        assert!(r.document.is_none() && r.cccd.is_none() && r.portrait.is_none());
+        assert_eq!(r.files.get("DG1").map(String::as_str), Some(""));
+        assert_eq!((r.read_id.as_str(), r.verification.status.as_str()), ("r1", "passed"));
+
+        let mut key = Key::from_document_data("C01X00T47", "740812", "120415");
+        key.zeroize();
+        assert_eq!(key, Key::default());
     }
 }

@@ -785,7 +785,7 @@ mod tests {
             format!(" {}\n\n{l2}\n{l3} ", l1.to_lowercase()),
         ] {
             let r = request(&["read", "--mrz", &text]).unwrap();
-            assert_eq!(r.key, Key { mrz: Some(want.clone()), ..Key::default() });
+            assert_eq!(r.key, Key::from_mrz(want.clone()));
             assert_eq!(r.reader, None);
             assert_eq!(r.data_groups, None);
             assert_eq!(r.wait_for_card_ms, 0);
@@ -814,15 +814,7 @@ mod tests {
             "DG2",
         ])
         .unwrap();
-        assert_eq!(
-            r.key,
-            Key {
-                document_number: Some("C01X00T47".into()),
-                date_of_birth: Some("740812".into()),
-                date_of_expiry: Some("120415".into()),
-                ..Key::default()
-            }
-        );
+        assert_eq!(r.key, Key::from_document_data("C01X00T47", "740812", "120415"));
         assert_eq!(r.reader.as_deref(), Some("R 0"));
         assert_eq!(r.wait_for_card_ms, 30_000);
         assert_eq!(r.data_groups, Some(vec!["DG1".to_string(), "DG2".into(), "DG13".into()]));
@@ -836,13 +828,13 @@ mod tests {
     #[test]
     fn can_and_qr_keys() {
         let r = request(&["read", "--can", "012345"]).unwrap();
-        assert_eq!(r.key, Key { can: Some("012345".into()), ..Key::default() });
+        assert_eq!(r.key, Key::from_can("012345"));
         let r = request_with_stdin(&["read", "--can", "-"], "012345\n").unwrap();
         assert_eq!(r.key.can.as_deref(), Some("012345"));
         assert!(request_with_stdin(&["read", "--can", "-"], "12345\n").is_err());
         let qr = "001095012345|123456789|Nguyễn Văn An|12031995|Nam|Hà Nội|01062021";
         let r = request(&["read", "--qr", qr]).unwrap();
-        assert_eq!(r.key, Key { cccd_qr: Some(qr.into()), ..Key::default() });
+        assert_eq!(r.key, Key::from_cccd_qr(qr));
         let r = request_with_stdin(&["read", "--qr", "-"], &format!("{qr}\n")).unwrap();
         assert_eq!(r.key.cccd_qr.as_deref(), Some(qr));
     }

@@ -349,14 +349,16 @@ mod tests {
         r.read_id = "r7".into();
         r.reader = "Sim\u{1b}[2J".into();
         r.access = Access { method: "pace".into(), key: "can".into() };
-        r.document = Some(Document {
-            document_type: "ID".into(),
-            surname: "NGUYEN".into(),
-            mrz: "L1\nL2\nL3".into(),
-            check_digit_failures: vec!["document_number".into()],
-            ..Document::default()
-        });
-        r.cccd = Some(Cccd { full_name: Some("Nguyễn Văn An".into()), ..Cccd::default() });
+        // The API's personal-data types wipe themselves on drop, so no `..Default::default()`.
+        let mut document = Document::default();
+        document.document_type = "ID".into();
+        document.surname = "NGUYEN".into();
+        document.mrz = "L1\nL2\nL3".into();
+        document.check_digit_failures = vec!["document_number".into()];
+        r.document = Some(document);
+        let mut cccd = Cccd::default();
+        cccd.full_name = Some("Nguyễn Văn An".into());
+        r.cccd = Some(cccd);
         r.portrait =
             Some(Portrait { mime_type: "image/jpeg".into(), data: "AAECAwQ=".into(), width: 480, height: 640 });
         r.files.insert("DG1".into(), "AAAA".into());

@@ -13,7 +13,7 @@
 //!
 //! let client = Client::new("/run/mrtdd/mrtdd.sock");
 //! let mut events = client.events().await?; // subscribe first: no event of the read is missed
-//! let request = ReadRequest { key: Key { can: Some("012345".into()), ..Key::default() }, ..ReadRequest::default() };
+//! let request = ReadRequest { key: Key::from_can("012345"), ..ReadRequest::default() };
 //! let response = client.read(&request).await?;
 //! println!("{} {}", response.read_id, response.verification.status);
 //! while let Some(event) = events.next().await {

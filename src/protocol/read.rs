@@ -501,7 +501,7 @@ fn read_chunk<C: Channel + ?Sized>(
 /// Smallest capacity a file buffer grows to: one short protected chunk or two.
 const MIN_FILE_BUFFER: usize = 512;
 
-/// Appends `data` to a file buffer, growing it with what was received, not
+/// Appends `data` to a file buffer (or, in the service, a request body), growing it with what was received, not
 /// with what the chip declared: a chip declaring a file at the cap and
 /// sending a few hundred bytes makes the reader hold a few hundred bytes.
 ///
@@ -511,7 +511,7 @@ const MIN_FILE_BUFFER: usize = 512;
 /// dropped. Capacity doubles (so a file costs O(log n) copies) but never
 /// exceeds the declared length `total` once it is known, so a genuine file
 /// ends in a buffer of exactly its size.
-fn append_zeroizing(buf: &mut Zeroizing<Vec<u8>>, data: &[u8], total: Option<usize>) {
+pub(crate) fn append_zeroizing(buf: &mut Zeroizing<Vec<u8>>, data: &[u8], total: Option<usize>) {
     let needed = buf.len().saturating_add(data.len());
     if needed > buf.capacity() {
         let doubled = buf.capacity().saturating_mul(2).max(MIN_FILE_BUFFER);

@@ -3,21 +3,25 @@
 //! per-connection limits ([`serve`]).
 
 use crate::api::{self, ErrorBody, ErrorCode, ErrorDetail, Event};
+use crate::protocol::read::append_zeroizing;
 use crate::service::backend::Availability;
 use crate::service::error::ServiceError;
 use crate::service::events::EventBus;
 use crate::service::reads::Reads;
+use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::sse::{self, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::serve::Listener;
 use axum::{Json, Router};
+use bytes::Bytes;
 use futures_util::Stream;
 use futures_util::StreamExt;
+use http_body_util::BodyExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::pin::pin;
@@ -27,6 +31,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use zeroize::Zeroizing;
 
 /// How long a client may take to send a request head (request line and
 /// headers). It also bounds an idle keep-alive connection: the timer runs
@@ -103,6 +108,8 @@ pub struct AppState {
     pub shutdown: watch::Receiver<bool>,
     /// The socket file the daemon created (none under socket activation), for `/v1/health`.
     pub socket: Option<Arc<crate::service::listen::OwnSocket>>,
+    /// The largest request body accepted (`max_request_bytes`; 413 above).
+    pub max_request_bytes: usize,
 }
 
 /// An API error response.
@@ -127,7 +134,8 @@ pub fn error_response(code: ErrorCode, message: String) -> Response {
 }
 
 /// The router, with a body limit of `max_request_bytes`.
-pub fn router(state: Arc<AppState>, max_request_bytes: usize) -> Router {
+pub fn router(state: Arc<AppState>) -> Router {
+    let max_request_bytes = state.max_request_bytes;
     Router::new()
         .route("/v1/health", get(health))
         .route("/v1/readers", get(readers))
@@ -201,38 +209,98 @@ async fn readers(State(state): State<Arc<AppState>>) -> Result<Json<api::Readers
     Ok(Json(api::Readers { readers }))
 }
 
-async fn read(State(state): State<Arc<AppState>>, request: Request) -> Result<Json<api::ReadResponse>, ApiError> {
-    let headers: HeaderMap = request.headers().clone();
-    let body = tokio::time::timeout(BODY_READ_TIMEOUT, Json::<api::ReadRequest>::from_request(request, &state))
+async fn read(State(state): State<Arc<AppState>>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let is_json =
+        parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(is_json_content_type);
+    if !is_json {
+        return Err(ApiError(ServiceError::BadRequest(
+            "the body must be JSON (Content-Type: application/json)".to_owned(),
+        )));
+    }
+    let declared =
+        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let body = tokio::time::timeout(BODY_READ_TIMEOUT, wiped_body(body, declared, state.max_request_bytes))
         .await
         .map_err(|_| {
-        ApiError(ServiceError::BadRequest(format!(
-            "the request body did not arrive within {} s",
-            BODY_READ_TIMEOUT.as_secs()
-        )))
-    })?;
-    let Json(request) = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            return ApiError(ServiceError::PayloadTooLarge);
-        }
-        let is_json = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"));
+            ApiError(ServiceError::BadRequest(format!(
+                "the request body did not arrive within {} s",
+                BODY_READ_TIMEOUT.as_secs()
+            )))
+        })??;
+    let Json(request) = Json::<api::ReadRequest>::from_bytes(&body).map_err(|rejection| {
         let why = match &rejection {
-            JsonRejection::MissingJsonContentType(_) => {
-                "the body must be JSON (Content-Type: application/json)".to_owned()
-            }
             JsonRejection::JsonSyntaxError(_) => "the body is not valid JSON".to_owned(),
             JsonRejection::JsonDataError(e) => {
                 format!("the body does not match the read request: {}", describe_data_error(&e.body_text()))
             }
-            _ if !is_json => "the body must be JSON (Content-Type: application/json)".to_owned(),
             _ => "the body could not be read".to_owned(),
         };
         ApiError(ServiceError::BadRequest(why))
     })?;
-    Ok(Json(state.reads.read(request).await?))
+    drop(body);
+    let response = state.reads.read(request).await?;
+    wiped_json(&response)
+}
+
+/// axum's rule for a JSON body: `application/json` or `application/<name>+json`, any parameters.
+fn is_json_content_type(value: &str) -> bool {
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", subtype)) => subtype == "json" || subtype.ends_with("+json"),
+        _ => false,
+    }
+}
+
+/// Reads a request body (it holds a document's key) into a buffer that is
+/// wiped when dropped, refusing more than `limit` bytes — before reading
+/// anything when `Content-Length` says so. Sized from `Content-Length`, the
+/// buffer is allocated once; a chunked body grows it through
+/// [`append_zeroizing`], which wipes what it outgrows. hyper's own read
+/// buffer, which the body's frames point into, is beyond reach (see
+/// docs/security.md#zeroization).
+async fn wiped_body(body: Body, declared: Option<usize>, limit: usize) -> Result<Zeroizing<Vec<u8>>, ApiError> {
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError(ServiceError::PayloadTooLarge));
+    }
+    let mut buf = Zeroizing::new(Vec::with_capacity(declared.unwrap_or(0)));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| ApiError(ServiceError::BadRequest("the body could not be read".to_owned())))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len().saturating_add(data.len()) > limit {
+                return Err(ApiError(ServiceError::PayloadTooLarge));
+            }
+            append_zeroizing(&mut buf, &data, Some(limit));
+        }
+    }
+    Ok(buf)
+}
+
+/// A `200` JSON response whose body is wiped once hyper has sent it: the
+/// JSON is written into a buffer of exactly its size (measured first, so it
+/// never reallocates and leaves copies behind, as `serde_json::to_vec`'s
+/// doubling does), and that buffer is the owner of the body's `Bytes`, so it
+/// is zeroized when hyper drops the last reference after writing it.
+fn wiped_json<T: serde::Serialize>(value: &T) -> Result<Response, ApiError> {
+    /// An `io::Write` that only counts.
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let internal = |_| ApiError(ServiceError::Internal("the response could not be serialised".to_owned()));
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).map_err(internal)?;
+    let mut buf = Zeroizing::new(Vec::with_capacity(count.0));
+    serde_json::to_writer(&mut *buf, value).map_err(internal)?;
+    let body = Body::from(Bytes::from_owner(buf));
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// serde's description of a body that is JSON but not a read request, without
@@ -308,7 +376,47 @@ async fn events(
 
 #[cfg(test)]
 mod tests {
-    use super::describe_data_error;
+    use super::*;
+
+    #[tokio::test]
+    async fn a_wiped_json_body_is_the_json_of_the_value() {
+        let value =
+            api::ErrorBody { error: ErrorDetail { code: ErrorCode::CardRemoved, message: "Nguyễn \"x\"\n".into() } };
+        let response = wiped_json(&value).unwrap_or_else(|_| panic!("serialises"));
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(body, serde_json::to_vec(&value).unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_request_body_is_capped_before_and_while_it_is_read() {
+        let ok = wiped_body(Body::from("{\"key\":{}}"), Some(11), 16).await.unwrap_or_else(|_| panic!("fits"));
+        assert_eq!(&ok[..], b"{\"key\":{}}");
+        assert_eq!(ok.capacity(), 11, "sized from Content-Length: no reallocation");
+        let too_large =
+            |r: Result<Zeroizing<Vec<u8>>, ApiError>| matches!(r, Err(ApiError(ServiceError::PayloadTooLarge)));
+        // Declared too large: refused before reading.
+        assert!(too_large(wiped_body(Body::from("x"), Some(17), 16).await));
+        // Not declared (chunked) and too large: refused while reading.
+        let chunks = futures_util::stream::iter(["0123456789", "0123456789"].map(Ok::<_, std::io::Error>));
+        assert!(too_large(wiped_body(Body::from_stream(chunks), None, 16).await));
+        let chunks = futures_util::stream::iter(["01234", "56789"].map(Ok::<_, std::io::Error>));
+        let ok = wiped_body(Body::from_stream(chunks), None, 16).await.unwrap_or_else(|_| panic!("fits"));
+        assert_eq!(&ok[..], b"0123456789");
+    }
+
+    #[test]
+    fn json_content_types_follow_axum_s_rule() {
+        for yes in
+            ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/problem+json"]
+        {
+            assert!(is_json_content_type(yes), "{yes}");
+        }
+        for no in ["", "text/json", "application/jsonx", "application", "text/plain; application/json"] {
+            assert!(!is_json_content_type(no), "{no}");
+        }
+    }
 
     #[test]
     fn data_errors_keep_paths_and_expectations_but_never_values() {

@@ -340,9 +340,24 @@ impl<S: AsyncRead + Unpin> AsyncRead for Limited<S> {
     }
 }
 
+/// Vectored writes are forwarded, and announced: hyper then queues a
+/// response body's `Bytes` and hands them to `writev` as they are, instead of
+/// copying them into its own (growing, never wiped) write buffer — which
+/// keeps a read's JSON in the one buffer that is wiped after sending
+/// (`http::wiped_json`).
 impl<S: AsyncWrite + Unpin> AsyncWrite for Limited<S> {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_flush(cx)
@@ -467,6 +482,14 @@ impl Listener for GuardedTcp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn limited_connections_keep_vectored_writes() {
+        let (a, _b) = UnixStream::pair().unwrap();
+        let permit = Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap();
+        let limited = Limited { stream: a, _permit: permit };
+        assert!(limited.is_write_vectored(), "hyper would copy bodies into its write buffer");
+    }
 
     #[tokio::test]
     async fn stale_sockets_are_replaced_and_live_ones_refused() {

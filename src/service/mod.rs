@@ -115,8 +115,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         trust_anchors: AtomicUsize::new(trust_count),
         shutdown: shutdown_rx,
         socket: own_socket.clone(),
+        max_request_bytes: config.max_request_bytes,
     });
-    let app = http::router(state.clone(), config.max_request_bytes);
+    let app = http::router(state.clone());
 
     let allow = listen::AllowList { uids: config.allowed_uids.clone(), gids: config.allowed_gids.clone() };
     let mut unix = listen::GuardedUnix::new(unix, allow, config.max_connections);
