@@ -9,7 +9,10 @@
 //! its libraries) is read through `/proc/<pid>/mem` and searched for each
 //! string of `tests/pii-strings.txt` (names, numbers and dates of both
 //! documents in every form the daemon or a client might write them, the
-//! hex of the chip's bytes; UTF-8). None may be found.
+//! hex of the chip's bytes; UTF-8) and for every key the chip shared with
+//! the daemon — the BAC keys and both session keys of every BAC, PACE and
+//! Chip Authentication session (`SoftwareChip::shared_keys`). None may be
+//! found.
 //!
 //! What makes it hold (docs/security.md#zeroization): files, keys and
 //! parsed groups wipe themselves on drop; the HTTP layer wipes the request
@@ -71,8 +74,16 @@ fn enabled() -> bool {
     true
 }
 
-fn needles() -> Vec<&'static str> {
-    PII_STRINGS.lines().filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+/// What is looked for: a name for the report, and the bytes.
+type Needle = (String, Vec<u8>);
+
+/// The personal strings of both documents (UTF-8).
+fn personal_strings() -> Vec<Needle> {
+    PII_STRINGS
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| (l.to_owned(), l.as_bytes().to_vec()))
+        .collect()
 }
 
 /// What one scan of a process saw.
@@ -84,7 +95,7 @@ struct Scan {
 }
 
 /// Reads every writable mapping of `pid` and looks for each needle in it.
-fn scan(pid: u32, needles: &[&str]) -> Scan {
+fn scan(pid: u32, needles: &[Needle]) -> Scan {
     let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
     let mem = std::fs::File::open(format!("/proc/{pid}/mem")).unwrap();
     let mut out = Scan { regions: 0, bytes: 0, hits: Vec::new() };
@@ -106,9 +117,9 @@ fn scan(pid: u32, needles: &[&str]) -> Scan {
         }
         out.regions += 1;
         out.bytes += end - start;
-        for needle in needles {
-            if memchr::memmem::find(&data, needle.as_bytes()).is_some() {
-                out.hits.push((needle.to_string(), name.to_owned()));
+        for (what, needle) in needles {
+            if memchr::memmem::find(&data, needle).is_some() {
+                out.hits.push((what.clone(), name.to_owned()));
             }
         }
     }
@@ -136,22 +147,25 @@ fn card_present(readers: &Readers) -> Option<bool> {
     readers.readers.iter().find(|r| r.name == CHIP_READER).map(|r| r.card_present)
 }
 
-/// Places `doc`'s chip, reads it with each of `keys`, takes it away.
-fn read_with(daemon: &Daemon, doc: Document, keys: &[serde_json::Value]) -> Vec<ReadResponse> {
+/// Places `doc`'s chip, reads it with `key`, takes it away. Returns the
+/// response and every key the chip shared with the daemon (BAC keys,
+/// session keys of BAC, PACE and Chip Authentication), named.
+fn read_with(daemon: &Daemon, doc: Document, key: serde_json::Value, what: &str) -> (ReadResponse, Vec<Needle>) {
     let mut card = VpcdCard::place(SoftwareChip::new(doc), CHIP_ADDR);
     wait(daemon, "card present", |r, _| card_present(r) == Some(true));
-    let mut out = Vec::new();
-    for key in keys {
-        let body = serde_json::json!({"reader": CHIP_READER, "key": key});
-        let read = parse_read(request_json(&daemon.socket, "POST", "/v1/read", Some(&body)))
-            .unwrap_or_else(|(status, e)| panic!("read failed: {status} {}", e.error.message));
-        assert!(read.document.is_some(), "DG1 read");
-        out.push(read);
-    }
-    card.take();
+    let body = serde_json::json!({"reader": CHIP_READER, "key": key});
+    let read = parse_read(request_json(&daemon.socket, "POST", "/v1/read", Some(&body)))
+        .unwrap_or_else(|(status, e)| panic!("{what}: read failed: {status} {}", e.error.message));
+    assert!(read.document.is_some(), "{what}: DG1 read");
+    let keys = card.take().shared_keys();
     wait(daemon, "card removed", |r, _| card_present(r) == Some(false));
     std::thread::sleep(VPCD_POLL_PERIOD);
-    out
+    let names = ["K_Enc (BAC)", "K_MAC (BAC)"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain((0..).flat_map(|i| [format!("KS_Enc of session {i}"), format!("KS_MAC of session {i}")]));
+    let keys = names.zip(keys).map(|(name, k)| (format!("{what}: {name}"), k.to_vec())).collect();
+    (read, keys)
 }
 
 #[test]
@@ -165,28 +179,38 @@ fn no_personal_data_or_key_stays_in_the_daemon_s_memory_after_reads() {
     });
     wait(&daemon, "pcsc ok and the chip's reader listed", |r, h| h.pcsc == "ok" && card_present(r).is_some());
 
-    let mut reads = read_with(
-        &daemon,
-        Document::cccd_demo().unwrap(),
-        &[serde_json::json!({"can": DEMO_CAN}), serde_json::json!({"cccd_qr": DEMO_QR})],
-    );
-    reads.extend(read_with(
-        &daemon,
-        Document::td3_specimen().unwrap(),
-        &[serde_json::json!({"document_number": "L898902C3", "date_of_birth": "740812", "date_of_expiry": "120415"})],
-    ));
+    let mut reads = Vec::new();
+    let mut keys = Vec::new();
+    for (doc, key, what) in [
+        (Document::cccd_demo().unwrap(), serde_json::json!({"can": DEMO_CAN}), "CCCD by CAN"),
+        (Document::cccd_demo().unwrap(), serde_json::json!({"cccd_qr": DEMO_QR}), "CCCD by QR"),
+        (
+            Document::td3_specimen().unwrap(),
+            serde_json::json!({"document_number": "L898902C3", "date_of_birth": "740812", "date_of_expiry": "120415"}),
+            "passport by BAC",
+        ),
+    ] {
+        let (read, shared) = read_with(&daemon, doc, key, what);
+        reads.push(read);
+        keys.extend(shared);
+    }
+    // PACE, then Chip Authentication, for each CCCD read; BAC for the passport.
+    assert_eq!(keys.len(), 2 * (2 + 2 + 2) + (2 + 2), "{:?}", keys.iter().map(|k| &k.0).collect::<Vec<_>>());
     // The blocking threads that ran the reads stay parked for a while; their
     // stacks are scanned as they are.
     std::thread::sleep(Duration::from_secs(1));
 
-    let needles = needles();
+    let strings = personal_strings();
+    let needles: Vec<Needle> = strings.iter().cloned().chain(keys.iter().cloned()).collect();
     let started = Instant::now();
     let found = scan(daemon.child.id(), &needles);
     say(format_args!(
-        "figure: daemon memory after 3 reads: {} writable mappings, {} KiB scanned for {} strings in {} ms: {} found",
+        "figure: daemon memory after 3 reads: {} writable mappings, {} KiB scanned for {} personal strings \
+         and {} keys in {} ms: {} found",
         found.regions,
         found.bytes / 1024,
-        needles.len(),
+        strings.len(),
+        keys.len(),
         started.elapsed().as_millis(),
         found.hits.len()
     ));
@@ -195,7 +219,8 @@ fn no_personal_data_or_key_stays_in_the_daemon_s_memory_after_reads() {
     let surnames: Vec<&str> = reads.iter().filter_map(|r| r.document.as_ref()).map(|d| d.surname.as_str()).collect();
     assert!(surnames.contains(&"ERIKSSON"), "{surnames:?}");
     let control = scan(std::process::id(), &needles);
-    for expected in ["ERIKSSON", "Nguyễn Văn An", "L898902C3", "001095012345"] {
+    for expected in ["ERIKSSON", "Nguyễn Văn An", "L898902C3", "001095012345", "passport by BAC: KS_Enc of session 0"]
+    {
         assert!(control.hits.iter().any(|(n, _)| n == expected), "the scan does not see {expected:?} in this process");
     }
     say(format_args!("control: {} of the strings found in the test process itself", control.hits.len()));
@@ -208,7 +233,7 @@ fn no_personal_data_or_key_stays_in_the_daemon_s_memory_after_reads() {
     if let Some(pid) = pcscd.and_then(|p| p.trim().parse::<u32>().ok()) {
         let found = scan(pid, &needles);
         say(format_args!(
-            "figure: pcscd memory after the reads: {} writable mappings, {} KiB: {} found",
+            "figure: pcscd memory after the reads: {} writable mappings, {} KiB, the same strings and keys: {} found",
             found.regions,
             found.bytes / 1024,
             found.hits.len()

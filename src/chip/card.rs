@@ -35,6 +35,7 @@ use super::rng::{ChipRng, Randomness};
 use super::script::ScriptedAnswer;
 use super::sm::SmSession;
 use crate::protocol::apdu::{CommandApdu, ResponseApdu, StatusWord, parse_command};
+use crate::protocol::crypto::SecretBytes;
 use crate::protocol::error::TransportError;
 use crate::protocol::transceive::Transceive;
 use core::fmt;
@@ -86,6 +87,8 @@ pub struct SoftwareChip {
     recording: Option<Vec<(u8, ResponseApdu)>>,
     /// Set once the card was "removed" or stopped answering: every later APDU fails the same way.
     gone: Option<TransportError>,
+    /// Every key this chip has shared with a terminal ([`shared_keys`](Self::shared_keys)).
+    shared_keys: Vec<SecretBytes>,
 }
 
 impl fmt::Debug for SoftwareChip {
@@ -124,6 +127,7 @@ impl SoftwareChip {
             script: VecDeque::new(),
             recording: None,
             gone: None,
+            shared_keys: Vec::new(),
         }
     }
 
@@ -212,6 +216,24 @@ impl SoftwareChip {
         self.rng = ChipRng::new(randomness);
     }
 
+    /// Every key this chip has shared with a terminal, in order: the BAC
+    /// keys `K_Enc` and `K_MAC` (derived from the MRZ, whether BAC was run or
+    /// not), then `KS_Enc` and `KS_MAC` of each secure-messaging session it
+    /// established (BAC, PACE, Chip Authentication). For tests that look for
+    /// keys in a terminal's memory after a read (tests/e2e_memory.rs).
+    pub fn shared_keys(&self) -> Vec<SecretBytes> {
+        let mut keys = vec![self.bac_keys.k_enc.clone(), self.bac_keys.k_mac.clone()];
+        keys.extend(self.shared_keys.iter().cloned());
+        keys
+    }
+
+    /// Makes `session` the current secure-messaging session, noting its keys.
+    fn start_session(&mut self, session: SmSession) {
+        let (ks_enc, ks_mac) = session.keys();
+        self.shared_keys.extend([ks_enc, ks_mac]);
+        self.state.sm = Some(session);
+    }
+
     /// The document the chip holds.
     pub fn document(&self) -> &Document {
         &self.document
@@ -295,7 +317,7 @@ impl SoftwareChip {
         };
         // The answer went out under the old keys; the new ones start now, SSC = 0 (ICAO 9303-11 §6.2).
         if let Some(session) = next_session {
-            self.state.sm = Some(session);
+            self.start_session(session);
             self.state.chip_authenticated = true;
         }
         out
@@ -488,7 +510,7 @@ impl SoftwareChip {
         match pace::general_authenticate(&mut self.state.pace, cmd, cx) {
             GaOutcome::Answer(answer) => answer,
             GaOutcome::Established(answer, session, suite) => {
-                self.state.sm = Some(session);
+                self.start_session(session);
                 self.state.origin = Some(SessionOrigin::Pace(suite));
                 self.state.chip_authenticated = false;
                 self.state.ca = None;
@@ -527,7 +549,7 @@ impl SoftwareChip {
         let fired = self.faults.fire(Site::ExternalAuthenticate, self.apdus);
         match bac::external_authenticate(&self.bac_keys, &rnd_icc, &cmd.data, &fired, &mut self.rng) {
             Outcome::Established(answer, session) => {
-                self.state.sm = Some(session);
+                self.start_session(session);
                 self.state.origin = Some(SessionOrigin::Bac);
                 self.state.chip_authenticated = false;
                 self.state.ca = None;

@@ -68,6 +68,11 @@ fn incorrect() -> StatusWord {
 }
 
 impl SmSession {
+    /// The session keys `KS_Enc` and `KS_MAC`, copied.
+    pub(crate) fn keys(&self) -> (SecretBytes, SecretBytes) {
+        (self.ks_enc.clone(), self.ks_mac.clone())
+    }
+
     /// A session with the given keys and initial SSC (its length must equal the block size).
     pub(crate) fn new(cipher: SmCipher, ks_enc: SecretBytes, ks_mac: SecretBytes, ssc: &[u8]) -> Self {
         let mut counter = Zeroizing::new(vec![0u8; cipher.block()]);

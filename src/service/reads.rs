@@ -25,6 +25,27 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 use zeroize::Zeroizing;
 
+/// Bytes of the read thread's stack overwritten once a read is over ([`scrub_stack`]).
+pub const STACK_SCRUB_BYTES: usize = 256 * 1024;
+
+/// Overwrites [`STACK_SCRUB_BYTES`] of stack below the caller with zeros.
+///
+/// Heap copies are wiped by their types and by the binaries' wiping
+/// allocator, but stack frames are not: the cipher crates' `KeyInit::new_from_slice`
+/// copies a key into an array on the stack that nothing wipes, and the frames
+/// of a read's deepest calls stay in the (reused, long-lived) blocking
+/// thread's stack until overwritten. Evidence: tests/e2e_memory.rs found the
+/// last BAC session's `KS_Enc` in the daemon's memory after the read, with
+/// the cipher crates' `zeroize` features on, and nothing once this runs at
+/// the end of every read. A read's deepest stack (X.509 parsing, PACE
+/// arithmetic) is far below the bound; the blocking threads have 2 MiB.
+#[inline(never)]
+fn scrub_stack() {
+    let mut stack = [0u8; STACK_SCRUB_BYTES];
+    zeroize::Zeroize::zeroize(&mut stack[..]);
+    std::hint::black_box(&stack);
+}
+
 /// Upper bound on the data groups a request may name.
 pub const MAX_REQUESTED_GROUPS: usize = 16;
 /// Largest key field accepted (an MRZ is 92 characters; a QR text well under 1 KiB).
@@ -269,38 +290,42 @@ impl Reads {
         let mode = if self.config.strict_pki { ChainMode::Strict } else { ChainMode::Lenient };
         let started = Instant::now();
         let task = tokio::task::spawn_blocking(move || {
-            let mut hooks = Hooks {
-                events: this.events.clone(),
-                read_id: rid.clone(),
-                cancel: cancel2.clone(),
-                // The deadline counts from the start of the read proper, after any wait for a card.
-                deadline: Instant::now() + wait + read_timeout,
+            let response = {
+                let mut hooks = Hooks {
+                    events: this.events.clone(),
+                    read_id: rid.clone(),
+                    cancel: cancel2.clone(),
+                    // The deadline counts from the start of the read proper, after any wait for a card.
+                    deadline: Instant::now() + wait + read_timeout,
+                };
+                let mut atr = None;
+                let result = this.backend.with_card(&rdr, wait, &cancel2, &mut |t| {
+                    // One SCardStatus per read: the ATR serves the policy and the memory after it.
+                    atr = t.atr();
+                    let policy = this.extended_policy(&rdr, atr.clone(), &*t);
+                    let options = ReadOptions { extended_length: policy, ..options.clone() };
+                    read_document(t, &key, &options, &mut hooks)
+                });
+                let decision = result.as_ref().ok().map(|doc| doc.extended_length);
+                if let Some(d) = decision {
+                    tracing::debug!(reader = rdr, extended = d.enabled, source = d.source.as_str(), "extended length");
+                }
+                this.remember_extended(&rdr, atr, decision);
+                let elapsed = started.elapsed();
+                // Passive authentication (signature and chain), then the response, built here on the
+                // read's thread; the DocumentRead is zeroized when it drops.
+                result.map(|doc| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+                        .unwrap_or(0);
+                    let issuing_state = doc.dg1.as_ref().map(|d| d.mrz.issuing_state.as_str());
+                    let passive = verify_sod(&doc.sod, &trust, now, issuing_state, mode);
+                    convert::response(&rid, &rdr, &doc, &passive, elapsed.as_millis().try_into().unwrap_or(u64::MAX))
+                })
             };
-            let mut atr = None;
-            let result = this.backend.with_card(&rdr, wait, &cancel2, &mut |t| {
-                // One SCardStatus per read: the ATR serves the policy and the memory after it.
-                atr = t.atr();
-                let policy = this.extended_policy(&rdr, atr.clone(), &*t);
-                let options = ReadOptions { extended_length: policy, ..options.clone() };
-                read_document(t, &key, &options, &mut hooks)
-            });
-            let decision = result.as_ref().ok().map(|doc| doc.extended_length);
-            if let Some(d) = decision {
-                tracing::debug!(reader = rdr, extended = d.enabled, source = d.source.as_str(), "extended length");
-            }
-            this.remember_extended(&rdr, atr, decision);
-            let elapsed = started.elapsed();
-            // Passive authentication (signature and chain), then the response, built here on the
-            // read's thread; the DocumentRead is zeroized when it drops.
-            result.map(|doc| {
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-                    .unwrap_or(0);
-                let issuing_state = doc.dg1.as_ref().map(|d| d.mrz.issuing_state.as_str());
-                let passive = verify_sod(&doc.sod, &trust, now, issuing_state, mode);
-                convert::response(&rid, &rdr, &doc, &passive, elapsed.as_millis().try_into().unwrap_or(u64::MAX))
-            })
+            scrub_stack();
+            response
         });
         let outcome = match task.await {
             Ok(r) => r,
