@@ -257,8 +257,8 @@ fn is_json_content_type(value: &str) -> bool {
 /// anything when `Content-Length` says so. Sized from `Content-Length`, the
 /// buffer is allocated once; a chunked body grows it through
 /// [`append_zeroizing`], which wipes what it outgrows. hyper's own read
-/// buffer, which the body's frames point into, is beyond reach (see
-/// docs/security.md#zeroization).
+/// buffer, which the body's frames point into, is not ours: it is wiped
+/// when freed, by the binaries' wiping allocator (docs/security.md#zeroization).
 async fn wiped_body(body: Body, declared: Option<usize>, limit: usize) -> Result<Zeroizing<Vec<u8>>, ApiError> {
     if declared.is_some_and(|n| n > limit) {
         return Err(ApiError(ServiceError::PayloadTooLarge));
