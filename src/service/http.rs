@@ -253,17 +253,17 @@ fn is_json_content_type(value: &str) -> bool {
 }
 
 /// Reads a request body (it holds a document's key) into a buffer that is
-/// wiped when dropped, refusing more than `limit` bytes — before reading
-/// anything when `Content-Length` says so. Sized from `Content-Length`, the
-/// buffer is allocated once; a chunked body grows it through
+/// wiped when dropped, refusing more than `limit` bytes. A body declared
+/// larger is still read up to the limit before the refusal, as axum's limit
+/// did: a client that writes its whole body before reading gets its `413`
+/// rather than a broken pipe when the body is only a little too large.
+/// Sized from `Content-Length` (at most `limit`), the buffer is allocated
+/// once; a chunked body grows it through
 /// [`append_zeroizing`], which wipes what it outgrows. hyper's own read
 /// buffer, which the body's frames point into, is not ours: it is wiped
 /// when freed, by the binaries' wiping allocator (docs/security.md#zeroization).
 async fn wiped_body(body: Body, declared: Option<usize>, limit: usize) -> Result<Zeroizing<Vec<u8>>, ApiError> {
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError(ServiceError::PayloadTooLarge));
-    }
-    let mut buf = Zeroizing::new(Vec::with_capacity(declared.unwrap_or(0)));
+    let mut buf = Zeroizing::new(Vec::with_capacity(declared.unwrap_or(0).min(limit)));
     let mut body = body;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|_| ApiError(ServiceError::BadRequest("the body could not be read".to_owned())))?;
@@ -396,8 +396,8 @@ mod tests {
         assert_eq!(ok.capacity(), 11, "sized from Content-Length: no reallocation");
         let too_large =
             |r: Result<Zeroizing<Vec<u8>>, ApiError>| matches!(r, Err(ApiError(ServiceError::PayloadTooLarge)));
-        // Declared too large: refused before reading.
-        assert!(too_large(wiped_body(Body::from("x"), Some(17), 16).await));
+        // Declared too large, and it is: refused once the limit is passed.
+        assert!(too_large(wiped_body(Body::from("0123456789abcdefg"), Some(17), 16).await));
         // Not declared (chunked) and too large: refused while reading.
         let chunks = futures_util::stream::iter(["0123456789", "0123456789"].map(Ok::<_, std::io::Error>));
         assert!(too_large(wiped_body(Body::from_stream(chunks), None, 16).await));
