@@ -21,3 +21,15 @@ pub mod pcsc;
 pub mod protocol;
 pub mod service;
 pub mod trust;
+
+/// The global allocator of both binaries (`#[global_allocator] static A:
+/// WipingAllocator = WIPING_ALLOCATOR;` in `src/bin/`; not set here, so that
+/// test binaries keep their own). Every heap block is wiped when it is freed
+/// or moved by a reallocation (docs/security.md#zeroization): the types that
+/// hold personal data and keys wipe themselves, and this catches the copies
+/// made where no type of ours is in charge — inside hyper, serde_json,
+/// `format!`. Evidence: tests/e2e_memory.rs finds the last read's key in the
+/// daemon's memory without it, and nothing with it.
+pub type WipingAllocator = zeroizing_alloc::ZeroAlloc<std::alloc::System>;
+/// The value of [`WipingAllocator`] the binaries declare.
+pub const WIPING_ALLOCATOR: WipingAllocator = zeroizing_alloc::ZeroAlloc(std::alloc::System);

@@ -12,6 +12,44 @@ use std::collections::BTreeMap;
 use std::fmt;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+/// Why [`collect_wiped`] gave up.
+#[derive(Debug)]
+pub enum Collect<E> {
+    /// The body is longer than the limit.
+    TooLarge,
+    /// The body could not be read.
+    Body(E),
+}
+
+/// Reads a whole HTTP body — a request with a key, a response with a
+/// document — into a buffer that is wiped when dropped, refusing more than
+/// `limit` bytes. Shared by the daemon (request bodies) and the client
+/// (response bodies). The buffer is sized from the body's size hint
+/// (`Content-Length`), at most `limit`, so a body of declared length is
+/// never reallocated; a chunked body grows it through
+/// [`append_zeroizing`](crate::protocol::read::append_zeroizing), which wipes
+/// what it outgrows. A body declared over the limit is still read up to it
+/// before the refusal, so a client that writes its whole body before
+/// reading gets the refusal rather than a broken pipe.
+pub async fn collect_wiped<B>(body: B, limit: usize) -> Result<zeroize::Zeroizing<Vec<u8>>, Collect<B::Error>>
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
+{
+    use http_body_util::BodyExt;
+    let hint = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
+    let mut buf = zeroize::Zeroizing::new(Vec::with_capacity(hint.min(limit)));
+    let mut body = body;
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame.map_err(Collect::Body)?.into_data() {
+            if buf.len().saturating_add(data.len()) > limit {
+                return Err(Collect::TooLarge);
+            }
+            crate::protocol::read::append_zeroizing(&mut buf, &data, Some(limit));
+        }
+    }
+    Ok(buf)
+}
+
 /// The API version prefix of every path.
 pub const PREFIX: &str = "/v1";
 

@@ -11,14 +11,9 @@
 //! 7 busy, 8 reader not found, 9 pcscd unavailable, 10 unsupported document,
 //! 11 verification not passed (`read --require-passed`).
 
-/// Every heap block is wiped when it is freed or moved by a reallocation
-/// (docs/security.md#zeroization): the types that hold personal data and
-/// keys wipe themselves, and this catches the copies made where no type of
-/// ours is in charge — inside hyper, serde_json, `format!`. Evidence:
-/// tests/e2e_memory.rs finds the last read's key in the daemon's memory
-/// without it, and nothing with it.
+/// Every freed heap block is wiped: see [`mrtdd::WipingAllocator`].
 #[global_allocator]
-static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> = zeroizing_alloc::ZeroAlloc(std::alloc::System);
+static ALLOCATOR: mrtdd::WipingAllocator = mrtdd::WIPING_ALLOCATOR;
 
 use base64::Engine as _;
 use clap::{ArgGroup, Args, Parser, Subcommand};

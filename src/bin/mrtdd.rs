@@ -3,14 +3,9 @@
 //! Unix socket (docs/api.md). Logs go to stderr (the journal under systemd)
 //! and never carry personal data.
 
-/// Every heap block is wiped when it is freed or moved by a reallocation
-/// (docs/security.md#zeroization): the types that hold personal data and
-/// keys wipe themselves, and this catches the copies made where no type of
-/// ours is in charge — inside hyper, serde_json, `format!`. Evidence:
-/// tests/e2e_memory.rs finds the last read's key in the daemon's memory
-/// without it, and nothing with it.
+/// Every freed heap block is wiped: see [`mrtdd::WipingAllocator`].
 #[global_allocator]
-static ALLOCATOR: zeroizing_alloc::ZeroAlloc<std::alloc::System> = zeroizing_alloc::ZeroAlloc(std::alloc::System);
+static ALLOCATOR: mrtdd::WipingAllocator = mrtdd::WIPING_ALLOCATOR;
 
 use clap::Parser;
 use mrtdd::service::config::{Config, DEFAULT_CONFIG_PATH};

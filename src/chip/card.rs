@@ -87,8 +87,8 @@ pub struct SoftwareChip {
     recording: Option<Vec<(u8, ResponseApdu)>>,
     /// Set once the card was "removed" or stopped answering: every later APDU fails the same way.
     gone: Option<TransportError>,
-    /// Every key this chip has shared with a terminal ([`shared_keys`](Self::shared_keys)).
-    shared_keys: Vec<SecretBytes>,
+    /// `KS_Enc` and `KS_MAC` of every session established ([`shared_keys`](Self::shared_keys)).
+    session_keys: Vec<SecretBytes>,
 }
 
 impl fmt::Debug for SoftwareChip {
@@ -127,7 +127,7 @@ impl SoftwareChip {
             script: VecDeque::new(),
             recording: None,
             gone: None,
-            shared_keys: Vec::new(),
+            session_keys: Vec::new(),
         }
     }
 
@@ -223,14 +223,14 @@ impl SoftwareChip {
     /// keys in a terminal's memory after a read (tests/e2e_memory.rs).
     pub fn shared_keys(&self) -> Vec<SecretBytes> {
         let mut keys = vec![self.bac_keys.k_enc.clone(), self.bac_keys.k_mac.clone()];
-        keys.extend(self.shared_keys.iter().cloned());
+        keys.extend(self.session_keys.iter().cloned());
         keys
     }
 
     /// Makes `session` the current secure-messaging session, noting its keys.
     fn start_session(&mut self, session: SmSession) {
         let (ks_enc, ks_mac) = session.keys();
-        self.shared_keys.extend([ks_enc, ks_mac]);
+        self.session_keys.extend([ks_enc, ks_mac]);
         self.state.sm = Some(session);
     }
 

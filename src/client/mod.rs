@@ -31,7 +31,7 @@ pub mod sse;
 
 use crate::api::{ErrorBody, ErrorCode, Event, Health, PREFIX, ReadRequest, ReadResponse, Readers};
 use futures_util::Stream;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::body::{Body, Bytes, Incoming};
 use hyper::header::{ACCEPT, CONTENT_TYPE, HOST};
 use hyper::{Method, Request, Response};
@@ -325,23 +325,15 @@ impl Drop for ConnTask {
     }
 }
 
-/// Reads a whole body, at most [`MAX_RESPONSE_BYTES`].
-async fn read_body(mut body: Incoming) -> Result<Zeroizing<Vec<u8>>, ClientError> {
-    let hint = usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX);
-    if hint > MAX_RESPONSE_BYTES {
+/// Reads a whole body, at most [`MAX_RESPONSE_BYTES`] (refused at once when declared larger).
+async fn read_body(body: Incoming) -> Result<Zeroizing<Vec<u8>>, ClientError> {
+    if usize::try_from(body.size_hint().lower()).unwrap_or(usize::MAX) > MAX_RESPONSE_BYTES {
         return Err(ClientError::TooLarge { limit: MAX_RESPONSE_BYTES });
     }
-    // Reserved up front so the buffer is not reallocated (leaving unwiped copies) when the length is known.
-    let mut out = Zeroizing::new(Vec::with_capacity(hint));
-    while let Some(frame) = body.frame().await {
-        if let Ok(data) = frame?.into_data() {
-            if out.len().saturating_add(data.len()) > MAX_RESPONSE_BYTES {
-                return Err(ClientError::TooLarge { limit: MAX_RESPONSE_BYTES });
-            }
-            out.extend_from_slice(&data);
-        }
-    }
-    Ok(out)
+    crate::api::collect_wiped(body, MAX_RESPONSE_BYTES).await.map_err(|e| match e {
+        crate::api::Collect::TooLarge => ClientError::TooLarge { limit: MAX_RESPONSE_BYTES },
+        crate::api::Collect::Body(e) => e.into(),
+    })
 }
 
 /// The error of a non-success answer: the contract's body when it is one.

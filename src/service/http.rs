@@ -21,7 +21,6 @@ use axum::{Json, Router};
 use bytes::Bytes;
 use futures_util::Stream;
 use futures_util::StreamExt;
-use http_body_util::BodyExt;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::pin::pin;
@@ -218,16 +217,18 @@ async fn read(State(state): State<Arc<AppState>>, request: Request) -> Result<Re
             "the body must be JSON (Content-Type: application/json)".to_owned(),
         )));
     }
-    let declared =
-        parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
-    let body = tokio::time::timeout(BODY_READ_TIMEOUT, wiped_body(body, declared, state.max_request_bytes))
+    let body = tokio::time::timeout(BODY_READ_TIMEOUT, api::collect_wiped(body, state.max_request_bytes))
         .await
         .map_err(|_| {
             ApiError(ServiceError::BadRequest(format!(
                 "the request body did not arrive within {} s",
                 BODY_READ_TIMEOUT.as_secs()
             )))
-        })??;
+        })?
+        .map_err(|e| match e {
+            api::Collect::TooLarge => ApiError(ServiceError::PayloadTooLarge),
+            api::Collect::Body(_) => ApiError(ServiceError::BadRequest("the body could not be read".to_owned())),
+        })?;
     let Json(request) = Json::<api::ReadRequest>::from_bytes(&body).map_err(|rejection| {
         let why = match &rejection {
             JsonRejection::JsonSyntaxError(_) => "the body is not valid JSON".to_owned(),
@@ -252,54 +253,28 @@ fn is_json_content_type(value: &str) -> bool {
     }
 }
 
-/// Reads a request body (it holds a document's key) into a buffer that is
-/// wiped when dropped, refusing more than `limit` bytes. A body declared
-/// larger is still read up to the limit before the refusal, as axum's limit
-/// did: a client that writes its whole body before reading gets its `413`
-/// rather than a broken pipe when the body is only a little too large.
-/// Sized from `Content-Length` (at most `limit`), the buffer is allocated
-/// once; a chunked body grows it through
-/// [`append_zeroizing`], which wipes what it outgrows. hyper's own read
-/// buffer, which the body's frames point into, is not ours: it is wiped
-/// when freed, by the binaries' wiping allocator (docs/security.md#zeroization).
-async fn wiped_body(body: Body, declared: Option<usize>, limit: usize) -> Result<Zeroizing<Vec<u8>>, ApiError> {
-    let mut buf = Zeroizing::new(Vec::with_capacity(declared.unwrap_or(0).min(limit)));
-    let mut body = body;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|_| ApiError(ServiceError::BadRequest("the body could not be read".to_owned())))?;
-        if let Ok(data) = frame.into_data() {
-            if buf.len().saturating_add(data.len()) > limit {
-                return Err(ApiError(ServiceError::PayloadTooLarge));
-            }
-            append_zeroizing(&mut buf, &data, Some(limit));
-        }
-    }
-    Ok(buf)
-}
-
 /// A `200` JSON response whose body is wiped once hyper has sent it: the
-/// JSON is written into a buffer of exactly its size (measured first, so it
-/// never reallocates and leaves copies behind, as `serde_json::to_vec`'s
-/// doubling does), and that buffer is the owner of the body's `Bytes`, so it
-/// is zeroized when hyper drops the last reference after writing it.
+/// JSON is written in one pass into a buffer that grows through
+/// [`append_zeroizing`] (each outgrown buffer wiped, unlike
+/// `serde_json::to_vec`'s), and that buffer is the owner of the body's
+/// `Bytes`, so it is zeroized when hyper drops the last reference after
+/// writing it.
 fn wiped_json<T: serde::Serialize>(value: &T) -> Result<Response, ApiError> {
-    /// An `io::Write` that only counts.
-    struct Count(usize);
-    impl std::io::Write for Count {
+    /// An `io::Write` into a wiped buffer.
+    struct Wiped(Zeroizing<Vec<u8>>);
+    impl std::io::Write for Wiped {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0 += b.len();
+            append_zeroizing(&mut self.0, b, None);
             Ok(b.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
             Ok(())
         }
     }
-    let internal = |_| ApiError(ServiceError::Internal("the response could not be serialised".to_owned()));
-    let mut count = Count(0);
-    serde_json::to_writer(&mut count, value).map_err(internal)?;
-    let mut buf = Zeroizing::new(Vec::with_capacity(count.0));
-    serde_json::to_writer(&mut *buf, value).map_err(internal)?;
-    let body = Body::from(Bytes::from_owner(buf));
+    let mut out = Wiped(Zeroizing::new(Vec::new()));
+    serde_json::to_writer(&mut out, value)
+        .map_err(|_| ApiError(ServiceError::Internal("the response could not be serialised".to_owned())))?;
+    let body = Body::from(Bytes::from_owner(out.0));
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
@@ -385,24 +360,24 @@ mod tests {
         let response = wiped_json(&value).unwrap_or_else(|_| panic!("serialises"));
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let body = http_body_util::BodyExt::collect(response.into_body()).await.unwrap().to_bytes();
         assert_eq!(body, serde_json::to_vec(&value).unwrap());
     }
 
     #[tokio::test]
     async fn a_request_body_is_capped_before_and_while_it_is_read() {
-        let ok = wiped_body(Body::from("{\"key\":{}}"), Some(11), 16).await.unwrap_or_else(|_| panic!("fits"));
+        let ok = api::collect_wiped(Body::from("{\"key\":{}}"), 16).await.unwrap_or_else(|_| panic!("fits"));
         assert_eq!(&ok[..], b"{\"key\":{}}");
-        assert_eq!(ok.capacity(), 11, "sized from Content-Length: no reallocation");
+        assert_eq!(ok.capacity(), ok.len(), "sized from Content-Length: no reallocation");
         let too_large =
-            |r: Result<Zeroizing<Vec<u8>>, ApiError>| matches!(r, Err(ApiError(ServiceError::PayloadTooLarge)));
+            |r: Result<Zeroizing<Vec<u8>>, api::Collect<axum::Error>>| matches!(r, Err(api::Collect::TooLarge));
         // Declared too large, and it is: refused once the limit is passed.
-        assert!(too_large(wiped_body(Body::from("0123456789abcdefg"), Some(17), 16).await));
+        assert!(too_large(api::collect_wiped(Body::from("0123456789abcdefg"), 16).await));
         // Not declared (chunked) and too large: refused while reading.
         let chunks = futures_util::stream::iter(["0123456789", "0123456789"].map(Ok::<_, std::io::Error>));
-        assert!(too_large(wiped_body(Body::from_stream(chunks), None, 16).await));
+        assert!(too_large(api::collect_wiped(Body::from_stream(chunks), 16).await));
         let chunks = futures_util::stream::iter(["01234", "56789"].map(Ok::<_, std::io::Error>));
-        let ok = wiped_body(Body::from_stream(chunks), None, 16).await.unwrap_or_else(|_| panic!("fits"));
+        let ok = api::collect_wiped(Body::from_stream(chunks), 16).await.unwrap_or_else(|_| panic!("fits"));
         assert_eq!(&ok[..], b"0123456789");
     }
 

@@ -46,6 +46,16 @@ fn scrub_stack() {
     std::hint::black_box(&stack);
 }
 
+/// Runs [`scrub_stack`] when dropped: at the end of a read's thread work,
+/// also when it unwinds.
+struct ScrubStackOnDrop;
+
+impl Drop for ScrubStackOnDrop {
+    fn drop(&mut self) {
+        scrub_stack();
+    }
+}
+
 /// Upper bound on the data groups a request may name.
 pub const MAX_REQUESTED_GROUPS: usize = 16;
 /// Largest key field accepted (an MRZ is 92 characters; a QR text well under 1 KiB).
@@ -290,42 +300,40 @@ impl Reads {
         let mode = if self.config.strict_pki { ChainMode::Strict } else { ChainMode::Lenient };
         let started = Instant::now();
         let task = tokio::task::spawn_blocking(move || {
-            let response = {
-                let mut hooks = Hooks {
-                    events: this.events.clone(),
-                    read_id: rid.clone(),
-                    cancel: cancel2.clone(),
-                    // The deadline counts from the start of the read proper, after any wait for a card.
-                    deadline: Instant::now() + wait + read_timeout,
-                };
-                let mut atr = None;
-                let result = this.backend.with_card(&rdr, wait, &cancel2, &mut |t| {
-                    // One SCardStatus per read: the ATR serves the policy and the memory after it.
-                    atr = t.atr();
-                    let policy = this.extended_policy(&rdr, atr.clone(), &*t);
-                    let options = ReadOptions { extended_length: policy, ..options.clone() };
-                    read_document(t, &key, &options, &mut hooks)
-                });
-                let decision = result.as_ref().ok().map(|doc| doc.extended_length);
-                if let Some(d) = decision {
-                    tracing::debug!(reader = rdr, extended = d.enabled, source = d.source.as_str(), "extended length");
-                }
-                this.remember_extended(&rdr, atr, decision);
-                let elapsed = started.elapsed();
-                // Passive authentication (signature and chain), then the response, built here on the
-                // read's thread; the DocumentRead is zeroized when it drops.
-                result.map(|doc| {
-                    let now = std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-                        .unwrap_or(0);
-                    let issuing_state = doc.dg1.as_ref().map(|d| d.mrz.issuing_state.as_str());
-                    let passive = verify_sod(&doc.sod, &trust, now, issuing_state, mode);
-                    convert::response(&rid, &rdr, &doc, &passive, elapsed.as_millis().try_into().unwrap_or(u64::MAX))
-                })
+            // Declared first, dropped last: after the response is built and the read's values are gone.
+            let _scrub = ScrubStackOnDrop;
+            let mut hooks = Hooks {
+                events: this.events.clone(),
+                read_id: rid.clone(),
+                cancel: cancel2.clone(),
+                // The deadline counts from the start of the read proper, after any wait for a card.
+                deadline: Instant::now() + wait + read_timeout,
             };
-            scrub_stack();
-            response
+            let mut atr = None;
+            let result = this.backend.with_card(&rdr, wait, &cancel2, &mut |t| {
+                // One SCardStatus per read: the ATR serves the policy and the memory after it.
+                atr = t.atr();
+                let policy = this.extended_policy(&rdr, atr.clone(), &*t);
+                let options = ReadOptions { extended_length: policy, ..options.clone() };
+                read_document(t, &key, &options, &mut hooks)
+            });
+            let decision = result.as_ref().ok().map(|doc| doc.extended_length);
+            if let Some(d) = decision {
+                tracing::debug!(reader = rdr, extended = d.enabled, source = d.source.as_str(), "extended length");
+            }
+            this.remember_extended(&rdr, atr, decision);
+            let elapsed = started.elapsed();
+            // Passive authentication (signature and chain), then the response, built here on the
+            // read's thread; the DocumentRead is zeroized when it drops.
+            result.map(|doc| {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+                    .unwrap_or(0);
+                let issuing_state = doc.dg1.as_ref().map(|d| d.mrz.issuing_state.as_str());
+                let passive = verify_sod(&doc.sod, &trust, now, issuing_state, mode);
+                convert::response(&rid, &rdr, &doc, &passive, elapsed.as_millis().try_into().unwrap_or(u64::MAX))
+            })
         });
         let outcome = match task.await {
             Ok(r) => r,
