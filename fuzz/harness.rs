@@ -503,15 +503,24 @@ pub fn session_plain(data: &[u8]) -> bool {
 }
 
 /// The software chip's documents, built once per process (key generation is slow).
-fn session_documents() -> &'static [mrtdd::chip::Document; 2] {
+pub fn session_documents() -> &'static [mrtdd::chip::Document; 2] {
+    use mrtdd::chip::DocumentBuilder;
     static DOCS: std::sync::OnceLock<[mrtdd::chip::Document; 2]> = std::sync::OnceLock::new();
     DOCS.get_or_init(|| {
         [
-            mrtdd::chip::Document::td3_specimen().expect("the specimen passport"),
-            mrtdd::chip::Document::cccd_demo().expect("the demo CCCD"),
+            DocumentBuilder::td3_specimen()
+                .chip_key_seed(SESSION_CHIP_KEY_SEED)
+                .build()
+                .expect("the specimen passport"),
+            DocumentBuilder::cccd_demo().chip_key_seed(SESSION_CHIP_KEY_SEED).build().expect("the demo CCCD"),
         ]
     })
 }
+
+/// The seed of the session documents' Chip and Active Authentication keys:
+/// the same keys in every process, so a recorded session's DG14/DG15 match
+/// the keys the chip proves and Chip Authentication succeeds on replay.
+pub const SESSION_CHIP_KEY_SEED: u64 = 14;
 
 /// The most APDUs one `session_sm` run may send (re-authentications included).
 const SESSION_MAX_APDUS: usize = 4_000;
@@ -545,10 +554,15 @@ impl Transceive for ScriptedChip {
 /// loop's chunking, retries and recovery, Chip and Active Authentication on
 /// arbitrary DG14/DG15 and answers, and the hash checks. True if the read succeeded.
 pub fn session_sm(data: &[u8]) -> bool {
+    session_sm_read(data).is_some()
+}
+
+/// The read [`session_sm`] makes of `data`, when it succeeds (checked as there).
+pub fn session_sm_read(data: &[u8]) -> Option<DocumentRead> {
     use mrtdd::chip::{Randomness, ScriptedAnswer, SoftwareChip};
     use mrtdd::protocol::apdu::{ResponseApdu, StatusWord};
     use mrtdd::protocol::mrz::Mrz;
-    let [doc, flags, rest @ ..] = data else { return false };
+    let [doc, flags, rest @ ..] = data else { return None };
     let document = &session_documents()[usize::from(doc & 1)];
     let script = records(rest).into_iter().map(|record| match record.split_first() {
         Some((kind, body)) if kind % 3 == 1 => ScriptedAnswer::Raw(body.to_vec()),
@@ -569,9 +583,9 @@ pub fn session_sm(data: &[u8]) -> bool {
     match read_document_with_rng(&mut chip, &key, &options, &mut NoHooks, &mut session_rng()) {
         Ok(read) => {
             check_read(&read, &options.limits);
-            true
+            Some(read)
         }
-        Err(_) => false,
+        Err(_) => None,
     }
 }
 

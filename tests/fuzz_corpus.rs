@@ -38,6 +38,30 @@ fn replay_fuzz_corpus() {
     assert!(replayed >= harness::TARGETS.len());
 }
 
+/// The recorded whole sessions of `session_sm` replay in another process than
+/// the one that recorded them with Chip and Active Authentication passing:
+/// the chip keys of the harness's documents are seeded, so DG14 and DG15 as
+/// recorded match the keys the chip proves. (With per-process keys they
+/// failed on every replay, and the fuzzer never reached the reads after Chip
+/// Authentication.)
+#[test]
+fn session_sm_genuine_seeds_replay_whole_sessions() {
+    use mrtdd::protocol::authenticity::ChipCheck;
+    use mrtdd::protocol::verify::HashCheck;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/session_sm");
+    for (name, authenticated) in [("valid-td3-genuine", false), ("valid-cccd-genuine", true)] {
+        let bytes = std::fs::read(dir.join(format!("{name}.bin"))).unwrap();
+        let read = harness::session_sm_read(&bytes).unwrap_or_else(|| panic!("{name} should replay"));
+        assert!(!read.hashes.data_groups.is_empty(), "{name}");
+        for (dg, check) in &read.hashes.data_groups {
+            assert_eq!(*check, HashCheck::Valid, "{name}: {dg:?}");
+        }
+        let expected = if authenticated { ChipCheck::Passed } else { ChipCheck::NotSupported };
+        assert_eq!(read.chip_authentication, expected, "{name}: chip authentication");
+        assert_eq!(read.active_authentication, expected, "{name}: active authentication");
+    }
+}
+
 #[test]
 fn every_corpus_folder_has_a_harness() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
@@ -55,22 +79,12 @@ fn every_corpus_folder_has_a_harness() {
 #[test]
 #[ignore = "writes files; run after changing the software chip or a harness"]
 fn write_chip_seeds() {
-    use mrtdd::chip::{Date, Document, DocumentBuilder, Randomness, ScriptedAnswer, SoftwareChip};
-    use mrtdd::protocol::apdu::{ResponseApdu, StatusWord};
-    use mrtdd::protocol::error::TransportError;
+    use mrtdd::chip::{Date, Document, DocumentBuilder};
     use mrtdd::protocol::lds::{DataGroup, FileId};
-    use mrtdd::protocol::mrz::Mrz;
-    use mrtdd::protocol::read::NoHooks;
-    use mrtdd::protocol::session::{AccessKey, ReadOptions, read_document_with_rng};
     use mrtdd::protocol::tlv::tlv;
-    use mrtdd::protocol::transceive::Transceive;
 
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
-    let write = |target: &str, name: &str, bytes: &[u8]| {
-        let dir = root.join("corpus").join(target);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.bin")), bytes).unwrap();
-    };
+    let write = seed_writer();
     let cccd = Document::cccd_demo().unwrap();
     let td3 = Document::td3_specimen().unwrap();
     let file = |d: &Document, f: FileId| d.file(f.fid()).unwrap().to_vec();
@@ -146,6 +160,27 @@ fn write_chip_seeds() {
     write("command_apdu", "invalid-lc-too-long", &[0x00, 0xA4, 0x04, 0x0C, 0x09, 0xA0]);
     write("security_infos", "valid-cccd", &file_mf(&cccd));
 
+    write_session_seeds();
+}
+
+/// Writes the named seeds of `session_plain` and `session_sm`: whole
+/// sessions recorded from the software chip with the harness's fixed
+/// randomness and chip keys, so they replay exactly in any process. Also run
+/// by `write_chip_seeds`; alone it leaves the fixture CSCA and the signed
+/// seeds of the other targets as they are:
+/// `cargo test --test fuzz_corpus write_session_seeds -- --ignored`.
+#[test]
+#[ignore = "writes files; run after changing the software chip or a session harness"]
+fn write_session_seeds() {
+    use mrtdd::chip::{Document, Randomness, ScriptedAnswer, SoftwareChip};
+    use mrtdd::protocol::apdu::{ResponseApdu, StatusWord};
+    use mrtdd::protocol::error::TransportError;
+    use mrtdd::protocol::mrz::Mrz;
+    use mrtdd::protocol::read::NoHooks;
+    use mrtdd::protocol::session::{AccessKey, ReadOptions, read_document_with_rng};
+    use mrtdd::protocol::transceive::Transceive;
+
+    let write = seed_writer();
     // Whole sessions, recorded with the harness's deterministic randomness.
     struct Recorder {
         chip: SoftwareChip,
@@ -186,18 +221,21 @@ fn write_chip_seeds() {
             })
             .collect()
     };
-    let td3_key = AccessKey::Mrz(Mrz::parse(td3.mrz()).unwrap().bac_key());
-    let cccd_mrz = AccessKey::Mrz(Mrz::parse(cccd.mrz()).unwrap().bac_key());
     let can = AccessKey::Can(zeroize::Zeroizing::new(harness::SESSION_CAN.to_owned()));
     let qr = AccessKey::CccdQr(Box::new(mrtdd::protocol::cccd_qr::parse(harness::SESSION_QR).unwrap()));
-    let (answers, td3_protected) = record(&td3, &td3_key);
+    // The harness's documents: their chip keys are seeded, so DG14/DG15 as
+    // recorded here match the keys the fuzz target's chip proves.
+    let [td3, cccd] = harness::session_documents();
+    let td3_key = AccessKey::Mrz(Mrz::parse(td3.mrz()).unwrap().bac_key());
+    let cccd_mrz = AccessKey::Mrz(Mrz::parse(cccd.mrz()).unwrap().bac_key());
+    let (answers, td3_protected) = record(td3, &td3_key);
     write("session_plain", "valid-td3-bac", &plain_input(0, &answers));
     write("session_plain", "invalid-td3-bac-cut", &plain_input(0, &answers[..answers.len() / 2]));
-    let (answers, _) = record(&cccd, &can);
+    let (answers, _) = record(cccd, &can);
     write("session_plain", "valid-cccd-pace-can", &plain_input(1, &answers));
-    let (answers, _) = record(&cccd, &qr);
+    let (answers, _) = record(cccd, &qr);
     write("session_plain", "valid-cccd-qr", &plain_input(2, &answers));
-    let (_, cccd_protected) = record(&cccd, &cccd_mrz);
+    let (_, cccd_protected) = record(cccd, &cccd_mrz);
 
     let td3_script = script(&td3_protected);
     write("session_sm", "valid-td3-genuine", &harness::session_sm_input(0, 0, &td3_script));
@@ -216,6 +254,16 @@ fn write_chip_seeds() {
         answer.sw = StatusWord::OK;
     }
     write("session_sm", "invalid-td3-hostile-11-too-much", &harness::session_sm_input(0, 0, &too_much));
+}
+
+/// Writes `fuzz/corpus/<target>/<name>.bin`.
+fn seed_writer() -> impl Fn(&str, &str, &[u8]) {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    move |target, name, bytes| {
+        let dir = corpus.join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.bin")), bytes).unwrap();
+    }
 }
 
 fn mrtdd_harness_qr() -> &'static str {

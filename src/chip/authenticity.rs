@@ -68,6 +68,8 @@ pub(crate) struct AuthenticitySpec {
     cloned: bool,
     dg14: Option<bool>,
     dg15: Option<bool>,
+    /// Derive the EC keys of DG14/DG15 from this seed instead of the OS.
+    key_seed: Option<u64>,
 }
 
 impl Default for AuthenticitySpec {
@@ -81,6 +83,7 @@ impl Default for AuthenticitySpec {
             cloned: false,
             dg14: None,
             dg15: None,
+            key_seed: None,
         }
     }
 }
@@ -117,6 +120,27 @@ impl DocumentBuilder {
     pub fn active_authentication(mut self, kind: ActiveAuthentication) -> Self {
         self.authenticity.aa = kind;
         self.authenticity.dg15 = Some(true);
+        self
+    }
+
+    /// Derives the chip's EC keys (Chip Authentication, ECDSA Active
+    /// Authentication, and their clones) from `seed` instead of the operating
+    /// system's random source, so that a session recorded in one process
+    /// replays in another: the fuzz seeds of `session_sm` hold DG14 and DG15
+    /// as read, and Chip Authentication only succeeds on replay if the chip
+    /// still holds the private keys of those public keys. Not secret, never
+    /// for real use. (RSA Active Authentication keys stay per process.)
+    ///
+    /// ```
+    /// use mrtdd::chip::DocumentBuilder;
+    /// let a = DocumentBuilder::cccd_demo().chip_key_seed(7).build()?;
+    /// let b = DocumentBuilder::cccd_demo().chip_key_seed(7).build()?;
+    /// assert_eq!(a.chip_authentication_key(), b.chip_authentication_key());
+    /// assert_eq!(a.file(0x010E), b.file(0x010E));
+    /// # Ok::<(), mrtdd::chip::BuildError>(())
+    /// ```
+    pub fn chip_key_seed(mut self, seed: u64) -> Self {
+        self.authenticity.key_seed = Some(seed);
         self
     }
 
@@ -297,6 +321,7 @@ fn ca_oid_content(cipher: PaceCipher) -> Vec<u8> {
 ///
 /// DG15 (ICAO 9303-10 §4.7.15): `6F L SubjectPublicKeyInfo` of the AA key.
 pub(crate) fn issue(spec: &AuthenticitySpec, dg14: bool, dg15: bool) -> Result<Issued, BuildError> {
+    let mut p256_keys = P256Keys::new(spec.key_seed);
     let mut keys = ChipKeys::default();
     let mut aa_public = None;
     let mut dg15_bytes = None;
@@ -304,8 +329,8 @@ pub(crate) fn issue(spec: &AuthenticitySpec, dg14: bool, dg15: bool) -> Result<I
     if dg15 {
         match spec.aa {
             ActiveAuthentication::Ecdsa(hash) => {
-                let genuine = pki::new_p256_key()?;
-                let chip_key = if spec.cloned { pki::new_p256_key()? } else { genuine.clone() };
+                let genuine = p256_keys.next()?;
+                let chip_key = if spec.cloned { p256_keys.next()? } else { genuine.clone() };
                 dg15_bytes = Some(tlv(0x6F, &pki::p256_spki(genuine.verifying_key())));
                 let oid = spec.aa_signature_oid.clone().unwrap_or_else(|| ecdsa_plain_oid(hash));
                 aa_info = Some(der::seq(&[&der::oid(oids::ICAO_AA), &der::int(1), &der::oid(&oid)]));
@@ -328,8 +353,8 @@ pub(crate) fn issue(spec: &AuthenticitySpec, dg14: bool, dg15: bool) -> Result<I
     if dg14 {
         let mut infos = Vec::new();
         if spec.ca {
-            let genuine = pki::new_p256_key()?;
-            let chip_key = if spec.cloned { pki::new_p256_key()? } else { genuine.clone() };
+            let genuine = p256_keys.next()?;
+            let chip_key = if spec.cloned { p256_keys.next()? } else { genuine.clone() };
             infos.push(der::seq(&[&der::oid(oids::PK_ECDH), &pki::p256_spki(genuine.verifying_key())]));
             if spec.ca_info {
                 infos.push(der::seq(&[&der::oid(&ca_oid(spec.ca_cipher)), &der::int(1)]));
@@ -342,6 +367,30 @@ pub(crate) fn issue(spec: &AuthenticitySpec, dg14: bool, dg15: bool) -> Result<I
         dg14_bytes = Some(tlv(0x6E, &der::set_of(&refs)));
     }
     Ok(Issued { dg14: dg14_bytes, dg15: dg15_bytes, aa_public, ca_public, keys })
+}
+
+/// Where [`issue`] takes its P-256 keys: the operating system, or with
+/// [`DocumentBuilder::chip_key_seed`] the seeded stream of [`ChipRng`].
+struct P256Keys(Option<ChipRng>);
+
+impl P256Keys {
+    fn new(seed: Option<u64>) -> Self {
+        Self(seed.map(|seed| ChipRng::new(super::Randomness::Seeded(seed))))
+    }
+
+    fn next(&mut self) -> Result<p256::ecdsa::SigningKey, BuildError> {
+        let Some(rng) = &mut self.0 else { return pki::new_p256_key() };
+        // A 32-byte draw is a valid scalar unless it is 0 or >= n (odds about
+        // 2^-32); draw again in that case.
+        for _ in 0..8 {
+            let mut scalar = zeroize::Zeroizing::new([0u8; 32]);
+            rng.fill(scalar.as_mut()).map_err(|_| BuildError::KeyGeneration("seeded stream"))?;
+            if let Ok(key) = p256::ecdsa::SigningKey::from_slice(scalar.as_ref()) {
+                return Ok(key);
+            }
+        }
+        Err(BuildError::KeyGeneration("no valid P-256 scalar from the seed"))
+    }
 }
 
 /// The ISO/IEC 10118-3 identifier of a hash in an ISO/IEC 9796-2 trailer `xx CC`.
