@@ -8,6 +8,11 @@
 #
 #   fuzz/run-all.sh [MAX=480] [STALE=120] [target ...]
 #
+# With SNAPSHOT=N in the environment, the campaign corpus is also
+# hard-linked every N seconds into target/campaign/<target>/snapshots/<second>/,
+# for fuzz/own-coverage-curve.sh: how much of mrtdd's own code the corpus
+# reached over the run, apart from the dependencies `cov` also counts.
+#
 # Needs nightly and cargo-fuzz (`cargo install cargo-fuzz`). Prints one line
 # per target: executions, exec/s, final cov and ft, seconds run, and the
 # second at which cov last grew; the logs stay in fuzz/target/campaign/.
@@ -15,6 +20,7 @@ set -eu
 cd "$(dirname "$0")"
 MAX=${1:-480}
 STALE=${2:-120}
+SNAPSHOT=${SNAPSHOT:-0}
 [ $# -ge 2 ] && shift 2 || shift $#
 TARGETS=${*:-$(sed -n 's/^    "\([a-z0-9_]*\)",$/\1/p' harness.rs)}
 
@@ -33,9 +39,14 @@ for t in $TARGETS; do
     start=$(date +%s)
     last_cov=-1
     grew=0
+    snap=0
     while kill -0 "$pid" 2>/dev/null; do
         sleep 5
         now=$(($(date +%s) - start))
+        if [ "$SNAPSHOT" -gt 0 ] && [ "$now" -ge "$snap" ]; then
+            mkdir -p "$WORK/$t/snapshots" && cp -al "$WORK/$t/corpus" "$WORK/$t/snapshots/$now" 2>/dev/null || true
+            snap=$((now + SNAPSHOT))
+        fi
         cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
         cov=${cov:-0}
         if [ "$cov" != "$last_cov" ]; then
@@ -47,6 +58,7 @@ for t in $TARGETS; do
     done
     wait "$pid" || status=$?
     secs=$(($(date +%s) - start))
+    [ "$SNAPSHOT" -gt 0 ] && cp -al "$WORK/$t/corpus" "$WORK/$t/snapshots/$secs" 2>/dev/null || true
     line=$(grep -aE '^#[0-9]+' "$log" | tail -1)
     execs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}')
     rate=$(grep -ao 'stat::average_exec_per_sec: *[0-9]*' "$log" | awk '{print $2}')
