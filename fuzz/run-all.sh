@@ -21,6 +21,11 @@ cd "$(dirname "$0")"
 MAX=${1:-480}
 STALE=${2:-120}
 SNAPSHOT=${SNAPSHOT:-0}
+# Hard-links target $1's campaign corpus as snapshots/<second $2>/ (SNAPSHOT set).
+snapshot() {
+    [ "$SNAPSHOT" -gt 0 ] || return 0
+    mkdir -p "$WORK/$1/snapshots" && cp -al "$WORK/$1/corpus" "$WORK/$1/snapshots/$2" 2>/dev/null || true
+}
 [ $# -ge 2 ] && shift 2 || shift $#
 TARGETS=${*:-$(sed -n 's/^    "\([a-z0-9_]*\)",$/\1/p' harness.rs)}
 
@@ -43,8 +48,8 @@ for t in $TARGETS; do
     while kill -0 "$pid" 2>/dev/null; do
         sleep 5
         now=$(($(date +%s) - start))
-        if [ "$SNAPSHOT" -gt 0 ] && [ "$now" -ge "$snap" ]; then
-            mkdir -p "$WORK/$t/snapshots" && cp -al "$WORK/$t/corpus" "$WORK/$t/snapshots/$now" 2>/dev/null || true
+        if [ "$now" -ge "$snap" ]; then
+            snapshot "$t" "$now"
             snap=$((now + SNAPSHOT))
         fi
         cov=$(grep -ao 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
@@ -58,7 +63,7 @@ for t in $TARGETS; do
     done
     wait "$pid" || status=$?
     secs=$(($(date +%s) - start))
-    [ "$SNAPSHOT" -gt 0 ] && cp -al "$WORK/$t/corpus" "$WORK/$t/snapshots/$secs" 2>/dev/null || true
+    snapshot "$t" "$secs"
     line=$(grep -aE '^#[0-9]+' "$log" | tail -1)
     execs=$(grep -ao 'stat::number_of_executed_units: *[0-9]*' "$log" | awk '{print $2}')
     rate=$(grep -ao 'stat::average_exec_per_sec: *[0-9]*' "$log" | awk '{print $2}')

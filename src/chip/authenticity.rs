@@ -380,16 +380,8 @@ impl P256Keys {
 
     fn next(&mut self) -> Result<p256::ecdsa::SigningKey, BuildError> {
         let Some(rng) = &mut self.0 else { return pki::new_p256_key() };
-        // A 32-byte draw is a valid scalar unless it is 0 or >= n (odds about
-        // 2^-32); draw again in that case.
-        for _ in 0..8 {
-            let mut scalar = zeroize::Zeroizing::new([0u8; 32]);
-            rng.fill(scalar.as_mut()).map_err(|_| BuildError::KeyGeneration("seeded stream"))?;
-            if let Ok(key) = p256::ecdsa::SigningKey::from_slice(scalar.as_ref()) {
-                return Ok(key);
-            }
-        }
-        Err(BuildError::KeyGeneration("no valid P-256 scalar from the seed"))
+        let d = PaceCurve::NistP256.random_scalar(rng).map_err(|_| BuildError::KeyGeneration("seeded stream"))?;
+        p256::ecdsa::SigningKey::from_slice(&d).map_err(|_| BuildError::KeyGeneration("P-256 scalar"))
     }
 }
 
