@@ -357,3 +357,44 @@ fn card_removed_during_authenticity_ends_the_read() {
     let err = read_document(&mut chip, &can(), &ReadOptions::default(), &mut NoHooks).unwrap_err();
     assert_eq!(err, Error::Transport(TransportError::CardRemoved));
 }
+
+/// A reproducible terminal random source (a linear congruential stream; not for real use).
+struct CountingRng(u64);
+
+impl mrtdd::protocol::access::Rng for CountingRng {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        for b in buf.iter_mut() {
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            *b = (self.0 >> 56) as u8;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn the_callers_random_source_drives_re_authentication_too() {
+    use mrtdd::chip::Randomness;
+    use mrtdd::protocol::session::read_document_with_rng;
+    // The session is lost under the CA keys in DG2: PACE, SELECT and CA run again mid-read.
+    // With a reproducible terminal source (and chip), two reads send the same bytes — the
+    // PACE and CA key shares of the re-authentication included, which once came from the OS.
+    let doc = DocumentBuilder::cccd_demo().chip_key_seed(3).build().unwrap();
+    let read_once = |seed: u64| {
+        let mut chip = SoftwareChip::with_faults(doc.clone(), [Fault::ResponseMacWrong.nth(40)]);
+        chip.set_randomness(Randomness::Seeded(9));
+        let mut t = Recorder { chip, commands: Vec::new() };
+        let read =
+            read_document_with_rng(&mut t, &can(), &ReadOptions::default(), &mut NoHooks, &mut CountingRng(seed))
+                .expect("the read succeeds");
+        assert_eq!(read.stats.reauthentications, 1);
+        assert_eq!((read.chip_authentication, read.active_authentication), (ChipCheck::Passed, ChipCheck::Passed));
+        assert_hashes_valid(&read);
+        t.commands
+    };
+    let first = read_once(1);
+    // Two PACE runs (GENERAL AUTHENTICATE, CLA 10/00 INS 86) and two CA runs (protected, CLA 0C INS 86).
+    let general_authenticates = first.iter().filter(|c| c.get(1) == Some(&0x86)).count();
+    assert_eq!(general_authenticates, 2 * 4 + 2, "{general_authenticates}");
+    assert_eq!(read_once(1), first);
+    assert_ne!(read_once(2), first);
+}

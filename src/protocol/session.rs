@@ -57,7 +57,7 @@ use crate::protocol::read::{
 };
 use crate::protocol::transceive::Transceive;
 use crate::protocol::verify::{self, HashCheck, HashReport};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use zeroize::Zeroizing;
 
@@ -214,7 +214,11 @@ pub fn read_document(
     read_document_with_rng(t, key, options, hooks, &mut OsRng)
 }
 
-/// [`read_document`] with a caller-supplied random source (for worked examples).
+/// [`read_document`] with a caller-supplied random source (worked examples,
+/// tests, the fuzz harness): every random byte the terminal draws in the read
+/// comes from `rng` — access control, Chip and Active Authentication, and any
+/// re-authentication after a lost session — so a reproducible `rng` (and chip)
+/// reproduces the whole exchange.
 pub fn read_document_with_rng(
     t: &mut dyn Transceive,
     key: &AccessKey,
@@ -244,14 +248,32 @@ pub fn read_document_with_rng(
         }
     });
     let pace_params = card_access.as_ref().and_then(choose_pace);
-    let (mut chip, access) = open(plain, key, pace_params, rng)?;
-    let mut doc = read_files(&mut chip, access, options, hooks, rng)?;
+    let rng = SharedRng(Rc::new(RefCell::new(rng)));
+    let (mut chip, access) = open(plain, key, pace_params, &rng)?;
+    let mut doc = read_files(&mut chip, access, options, hooks, &rng)?;
     if let Some(bytes) = card_access_bytes {
         doc.files.insert(0, (FileId::CardAccess, bytes));
     }
     doc.card_access = card_access;
     doc.extended_length = decision;
     Ok(doc)
+}
+
+/// The caller's random source, shared by every step of one read — access
+/// control, Chip and Active Authentication — and by the re-authentications
+/// that may run in the middle of it (stored in the [`SecureChip`]), so that
+/// the terminal's random bytes all come from the source the caller chose and
+/// a reproducible source reproduces the whole session, re-authentications
+/// included (the fuzz seeds and their replay as tests depend on it).
+#[derive(Clone)]
+struct SharedRng<'a>(Rc<RefCell<&'a mut dyn Rng>>);
+
+impl Rng for SharedRng<'_> {
+    fn fill(&mut self, buf: &mut [u8]) -> Result<(), Error> {
+        // Never borrowed twice: no generator calls back into the session.
+        let mut rng = self.0.try_borrow_mut().map_err(|_| Error::Unsupported("the random source is in use"))?;
+        rng.fill(buf)
+    }
 }
 
 /// Decides on extended-length reads ([`extended_length`]): from the
@@ -409,7 +431,7 @@ fn open<'a>(
     mut plain: PlainChip<'a>,
     key: &AccessKey,
     pace_params: Option<PaceParams>,
-    rng: &mut dyn Rng,
+    rng: &SharedRng<'a>,
 ) -> Result<(SecureChip<'a>, Access), Error> {
     let pace_secret = match key {
         AccessKey::Mrz(bac_key) => Secret::Mrz(bac_key.mrz_information()),
@@ -417,12 +439,12 @@ fn open<'a>(
         AccessKey::CccdQr(qr) => Secret::Can(Zeroizing::new(qr.can())),
     };
     if let Some(params) = pace_params {
-        match pace(plain.transport(), &params, pace_secret.password(), rng) {
+        match pace(plain.transport(), &params, pace_secret.password(), &mut rng.clone()) {
             Ok(channel) => {
                 let access = Access { method: AccessMethod::Pace, key: pace_secret.key_used() };
                 tracing::debug!(curve = params.curve.name(), "PACE established");
-                let reauth =
-                    Box::new(move |t: &mut dyn Transceive| pace(t, &params, pace_secret.password(), &mut OsRng));
+                let mut rng = rng.clone();
+                let reauth = Box::new(move |t: &mut dyn Transceive| pace(t, &params, pace_secret.password(), &mut rng));
                 let mut chip = plain.into_secure(channel, reauth, true);
                 // PACE runs in the master file; the application is selected under secure messaging.
                 chip.select_application()?;
@@ -445,10 +467,11 @@ fn open<'a>(
     let mut last = Error::AccessDenied(StatusWord::VERIFICATION_FAILED);
     for (attempt, bac_key) in bac_keys.iter().enumerate() {
         let info = bac_key.mrz_information();
-        match bac(plain.transport(), &info, rng) {
+        match bac(plain.transport(), &info, &mut rng.clone()) {
             Ok(channel) => {
                 tracing::debug!(attempt, "BAC established");
-                let reauth = Box::new(move |t: &mut dyn Transceive| bac(t, &info, &mut OsRng));
+                let mut rng = rng.clone();
+                let reauth = Box::new(move |t: &mut dyn Transceive| bac(t, &info, &mut rng));
                 return Ok((
                     plain.into_secure(channel, reauth, false),
                     Access { method: AccessMethod::Bac, key: KeyUsed::Mrz },
@@ -464,12 +487,12 @@ fn open<'a>(
     Err(last)
 }
 
-fn read_files(
-    chip: &mut SecureChip<'_>,
+fn read_files<'a>(
+    chip: &mut SecureChip<'a>,
     access: Access,
     options: &ReadOptions,
     hooks: &mut dyn ReadHooks,
-    rng: &mut dyn Rng,
+    rng: &SharedRng<'a>,
 ) -> Result<DocumentRead, Error> {
     let limits = &options.limits;
     let mut files = Vec::new();
@@ -549,7 +572,7 @@ fn read_files(
         && let Some(dg15) = file_of(&files, DataGroup::DG15)
     {
         let dg14 = file_of(&files, DataGroup::DG14).and_then(|b| lds::dg14::parse(b).ok());
-        active_authentication = run_active_authentication(chip, dg15, dg14.as_ref(), &sod, rng)?;
+        active_authentication = run_active_authentication(chip, dg15, dg14.as_ref(), &sod, &mut rng.clone())?;
     } else if options.active_authentication && wanted.contains(&DataGroup::DG15) {
         // Listed but not on the chip, or refused.
         active_authentication = ChipCheck::NotSupported;
@@ -649,11 +672,11 @@ fn fatal(e: &Error) -> bool {
 /// Chip Authentication with DG14's key (ICAO 9303-11 §6.2), replacing the
 /// session keys on success and making every later re-authentication redo it
 /// (a failure there sets `lost_later`; see the module documentation).
-fn run_chip_authentication(
-    chip: &mut SecureChip<'_>,
+fn run_chip_authentication<'a>(
+    chip: &mut SecureChip<'a>,
     dg14_bytes: &[u8],
     sod: &Sod,
-    rng: &mut dyn Rng,
+    rng: &SharedRng<'a>,
     lost_later: &Rc<Cell<bool>>,
 ) -> Result<ChipCheck, Error> {
     let dg14 = match lds::dg14::parse(dg14_bytes) {
@@ -673,12 +696,13 @@ fn run_chip_authentication(
             return Ok(e.check());
         }
     };
-    match chip.rekey(|t, channel| ca::chip_authentication(t, channel, &params, rng)) {
+    match chip.rekey(|t, channel| ca::chip_authentication(t, channel, &params, &mut rng.clone())) {
         Ok(()) => {
             tracing::info!(protocol = %params.protocol, curve = %params.curve, "chip authentication passed");
             let reselect = chip.reselects_application();
             let lost_later = Rc::clone(lost_later);
-            chip.wrap_reauthentication(move |base| redo_chip_authentication(base, params, reselect, lost_later));
+            let rng = rng.clone();
+            chip.wrap_reauthentication(move |base| redo_chip_authentication(base, params, reselect, lost_later, rng));
             Ok(ChipCheck::Passed)
         }
         Err(e) if fatal(&e) => Err(e),
@@ -701,6 +725,7 @@ fn redo_chip_authentication<'a>(
     params: ca::CaParams,
     reselect: bool,
     lost_later: Rc<Cell<bool>>,
+    mut rng: SharedRng<'a>,
 ) -> Box<Reauthenticate<'a>> {
     Box::new(move |t: &mut dyn Transceive| {
         let mut channel = base(t)?;
@@ -708,7 +733,7 @@ fn redo_chip_authentication<'a>(
             let select = CommandApdu::new(0x00, 0xA4, 0x04, 0x0C).with_data(EMRTD_AID);
             ca::protected(t, &mut channel, &select, "SELECT eMRTD application")?.ok("SELECT eMRTD application")?;
         }
-        match ca::chip_authentication(t, &mut channel, &params, &mut OsRng) {
+        match ca::chip_authentication(t, &mut channel, &params, &mut rng) {
             Ok(next) => Ok(next),
             Err(e) if fatal(&e) => Err(e),
             Err(e) => {
