@@ -161,6 +161,46 @@ fn write_chip_seeds() {
     write("security_infos", "valid-cccd", &file_mf(&cccd));
 
     write_session_seeds();
+    write_signature_scheme_seeds();
+}
+
+/// Writes, for every signature scheme the software chip signs with (RSA
+/// PKCS#1 v1.5 and PSS, ECDSA on the NIST and brainpool curves), the signed
+/// objects of the X.509/CMS targets: an EF.SOD per scheme and digest (8 × 5)
+/// for `passive_authentication`; the CSCA, Document Signer and CRL for
+/// `verify_der`; the master list for `master_list`; and those three as
+/// trust-store files for `trust_store`. They are signed by this process's
+/// PKI, not the fixture CSCA, so the SODs' chains fail (`invalid-*`) while
+/// their signatures verify, and the trust-store files are only kept from
+/// panicking (`scheme-*`). Every scheme's branch of `verify::signature` and
+/// every curve's arithmetic is then in the corpora from the start: mutation
+/// alone took 45 minutes to find RSA PKCS#1 v1.5 with SHA-512 and never
+/// reached PSS beyond SHA-1 or a curve other than P-256. Also run by
+/// `write_chip_seeds`; alone:
+/// `cargo test --test fuzz_corpus write_signature_scheme_seeds -- --ignored`.
+#[test]
+#[ignore = "writes files; run after changing the software chip's signers"]
+fn write_signature_scheme_seeds() {
+    use mrtdd::chip::{DocumentBuilder, HashAlgorithm, SignerKind};
+    use mrtdd::protocol::lds::FileId;
+    let write = seed_writer();
+    for signer in SignerKind::ALL {
+        for hash in HashAlgorithm::ALL {
+            let doc = DocumentBuilder::cccd_demo().signer(signer).sod_hash(hash).build().unwrap();
+            let sod = doc.file(FileId::Sod.fid()).unwrap();
+            let name = format!("invalid-other-csca-{signer:?}-{hash:?}").to_lowercase();
+            write("passive_authentication", &name, sod);
+        }
+        let doc = DocumentBuilder::cccd_demo().signer(signer).build().unwrap();
+        let scheme = format!("{signer:?}").to_lowercase();
+        write("verify_der", &format!("valid-csca-{scheme}"), doc.csca_certificate());
+        write("verify_der", &format!("valid-ds-{scheme}"), doc.document_signer_certificate());
+        write("verify_der", &format!("valid-crl-{scheme}"), doc.crl());
+        write("master_list", &format!("valid-{scheme}"), doc.master_list());
+        write("trust_store", &format!("scheme-csca-{scheme}"), &[&[0u8][..], doc.csca_certificate()].concat());
+        write("trust_store", &format!("scheme-master-list-{scheme}"), &[&[1u8][..], doc.master_list()].concat());
+        write("trust_store", &format!("scheme-crl-{scheme}"), &[&[2u8][..], doc.crl()].concat());
+    }
 }
 
 /// Writes the named seeds of `session_plain` and `session_sm`: whole
