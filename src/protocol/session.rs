@@ -248,9 +248,9 @@ pub fn read_document_with_rng(
         }
     });
     let pace_params = card_access.as_ref().and_then(choose_pace);
-    let rng = SharedRng(Rc::new(RefCell::new(rng)));
-    let (mut chip, access) = open(plain, key, pace_params, &rng)?;
-    let mut doc = read_files(&mut chip, access, options, hooks, &rng)?;
+    let mut rng = SharedRng(Rc::new(RefCell::new(rng)));
+    let (mut chip, access) = open(plain, key, pace_params, &mut rng)?;
+    let mut doc = read_files(&mut chip, access, options, hooks, &mut rng)?;
     if let Some(bytes) = card_access_bytes {
         doc.files.insert(0, (FileId::CardAccess, bytes));
     }
@@ -431,7 +431,7 @@ fn open<'a>(
     mut plain: PlainChip<'a>,
     key: &AccessKey,
     pace_params: Option<PaceParams>,
-    rng: &SharedRng<'a>,
+    rng: &mut SharedRng<'a>,
 ) -> Result<(SecureChip<'a>, Access), Error> {
     let pace_secret = match key {
         AccessKey::Mrz(bac_key) => Secret::Mrz(bac_key.mrz_information()),
@@ -439,7 +439,7 @@ fn open<'a>(
         AccessKey::CccdQr(qr) => Secret::Can(Zeroizing::new(qr.can())),
     };
     if let Some(params) = pace_params {
-        match pace(plain.transport(), &params, pace_secret.password(), &mut rng.clone()) {
+        match pace(plain.transport(), &params, pace_secret.password(), rng) {
             Ok(channel) => {
                 let access = Access { method: AccessMethod::Pace, key: pace_secret.key_used() };
                 tracing::debug!(curve = params.curve.name(), "PACE established");
@@ -467,7 +467,7 @@ fn open<'a>(
     let mut last = Error::AccessDenied(StatusWord::VERIFICATION_FAILED);
     for (attempt, bac_key) in bac_keys.iter().enumerate() {
         let info = bac_key.mrz_information();
-        match bac(plain.transport(), &info, &mut rng.clone()) {
+        match bac(plain.transport(), &info, rng) {
             Ok(channel) => {
                 tracing::debug!(attempt, "BAC established");
                 let mut rng = rng.clone();
@@ -492,7 +492,7 @@ fn read_files<'a>(
     access: Access,
     options: &ReadOptions,
     hooks: &mut dyn ReadHooks,
-    rng: &SharedRng<'a>,
+    rng: &mut SharedRng<'a>,
 ) -> Result<DocumentRead, Error> {
     let limits = &options.limits;
     let mut files = Vec::new();
@@ -572,7 +572,7 @@ fn read_files<'a>(
         && let Some(dg15) = file_of(&files, DataGroup::DG15)
     {
         let dg14 = file_of(&files, DataGroup::DG14).and_then(|b| lds::dg14::parse(b).ok());
-        active_authentication = run_active_authentication(chip, dg15, dg14.as_ref(), &sod, &mut rng.clone())?;
+        active_authentication = run_active_authentication(chip, dg15, dg14.as_ref(), &sod, rng)?;
     } else if options.active_authentication && wanted.contains(&DataGroup::DG15) {
         // Listed but not on the chip, or refused.
         active_authentication = ChipCheck::NotSupported;
@@ -676,7 +676,7 @@ fn run_chip_authentication<'a>(
     chip: &mut SecureChip<'a>,
     dg14_bytes: &[u8],
     sod: &Sod,
-    rng: &SharedRng<'a>,
+    rng: &mut SharedRng<'a>,
     lost_later: &Rc<Cell<bool>>,
 ) -> Result<ChipCheck, Error> {
     let dg14 = match lds::dg14::parse(dg14_bytes) {
@@ -696,7 +696,7 @@ fn run_chip_authentication<'a>(
             return Ok(e.check());
         }
     };
-    match chip.rekey(|t, channel| ca::chip_authentication(t, channel, &params, &mut rng.clone())) {
+    match chip.rekey(|t, channel| ca::chip_authentication(t, channel, &params, rng)) {
         Ok(()) => {
             tracing::info!(protocol = %params.protocol, curve = %params.curve, "chip authentication passed");
             let reselect = chip.reselects_application();
