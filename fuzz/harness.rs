@@ -359,19 +359,42 @@ pub fn trust_store(data: &[u8]) -> bool {
     report.errors.is_empty()
 }
 
-/// EF.SOD through passive authentication against the fixture CSCA (signature,
-/// chain, both modes): true only when it passes. A SOD whose signature is
-/// valid has a messageDigest equal to hash(eContent), and a document with an
-/// invalid signature or an untrusted chain never passes.
+/// The most certificates and CRLs a `passive_authentication` input adds to the trust anchors.
+const PA_MAX_ANCHORS: usize = 4;
+
+/// EF.SOD through passive authentication (signature, chain, both modes):
+/// true only when it passes. The input is the SOD (one TLV), then optionally
+/// up to [`PA_MAX_ANCHORS`] more TLVs — certificates and CRLs trusted beside
+/// the fixture CSCA — so that a SOD signed under another CSCA can reach the
+/// whole chain: the issuer's signature on the DS, its key usage and
+/// validity, and the revocation check against the CSCA's CRL. A SOD whose
+/// signature is valid has a messageDigest equal to hash(eContent), and a
+/// document with an invalid signature or an untrusted chain never passes.
 pub fn passive_authentication(data: &[u8]) -> bool {
     use mrtdd::protocol::verify::{ChainCheck, ChainMode, SignatureCheck, Status, assess, check_hashes, verify_sod};
-    let Ok(sod) = lds::sod::parse(data) else { return false };
-    let anchors = fixture_anchors();
+    let Some(sod_len) = read_header(data, "fuzz").ok().and_then(|h| h.total_len()) else { return false };
+    let Some((sod, trusted)) = data.split_at_checked(sod_len) else { return false };
+    let Ok(sod) = lds::sod::parse(sod) else { return false };
+    let mut anchors = fixture_anchors();
+    let mut r = Reader::new(trusted);
+    for _ in 0..PA_MAX_ANCHORS {
+        let start = r.position();
+        if read_tlv(&mut r, "fuzz").is_err() {
+            break;
+        }
+        let Some(der) = trusted.get(start..r.position()) else { break };
+        if anchors.add_certificate(der).is_err() {
+            let _ = anchors.add_crl(der);
+        }
+    }
     let mut passed = true;
     for mode in [ChainMode::Lenient, ChainMode::Strict] {
         let report = verify_sod(&sod, &anchors, FIXTURE_NOW, Some("VNM"), mode);
         if report.signature == SignatureCheck::Valid && sod.signer_info.signed_attrs_der.is_some() {
             assert_eq!(mrtdd::protocol::verify::check_signed_attributes(&sod), Some(true));
+        }
+        if report.chain.revoked() {
+            assert_ne!(report.chain.result, ChainCheck::Trusted, "a revoked DS is never trusted");
         }
         // No data group read: every listed one is "listed but not read".
         let hashes = check_hashes(&sod, std::iter::empty());
@@ -502,18 +525,28 @@ pub fn session_plain(data: &[u8]) -> bool {
     }
 }
 
-/// The software chip's documents, built once per process (key generation is slow).
-pub fn session_documents() -> &'static [mrtdd::chip::Document; 2] {
-    use mrtdd::chip::DocumentBuilder;
-    static DOCS: std::sync::OnceLock<[mrtdd::chip::Document; 2]> = std::sync::OnceLock::new();
+/// The software chip's documents, built once per process (key generation is
+/// slow): the specimen passport (BAC, no Chip or Active Authentication), the
+/// demo CCCD (PACE; Chip Authentication AES-128, ECDSA Active
+/// Authentication), and two that take the other arms of both protocols: the
+/// passport with Chip Authentication in 3DES and RSA-1024 Active
+/// Authentication (SHA-1, trailer `BC`), and the CCCD with Chip
+/// Authentication in AES-256 and RSA-1024 Active Authentication with SHA-256
+/// named in the trailer (`34 CC`).
+pub fn session_documents() -> &'static [mrtdd::chip::Document; 4] {
+    use mrtdd::chip::{ActiveAuthentication, DocumentBuilder, HashAlgorithm, PaceCipher};
+    static DOCS: std::sync::OnceLock<[mrtdd::chip::Document; 4]> = std::sync::OnceLock::new();
     DOCS.get_or_init(|| {
+        let rsa = |hash| ActiveAuthentication::Rsa { bits: 1024, hash };
         [
-            DocumentBuilder::td3_specimen()
-                .chip_key_seed(SESSION_CHIP_KEY_SEED)
-                .build()
-                .expect("the specimen passport"),
-            DocumentBuilder::cccd_demo().chip_key_seed(SESSION_CHIP_KEY_SEED).build().expect("the demo CCCD"),
+            DocumentBuilder::td3_specimen(),
+            DocumentBuilder::cccd_demo(),
+            DocumentBuilder::td3_specimen().chip_authentication(PaceCipher::Des3).active_authentication(rsa(None)),
+            DocumentBuilder::cccd_demo()
+                .chip_authentication(PaceCipher::Aes256)
+                .active_authentication(rsa(Some(HashAlgorithm::Sha256))),
         ]
+        .map(|builder| builder.chip_key_seed(SESSION_CHIP_KEY_SEED).build().expect("a session document"))
     })
 }
 
@@ -545,7 +578,7 @@ impl Transceive for ScriptedChip {
 /// The session past access control: the software chip does real BAC (the
 /// specimen passport) or PACE (the demo CCCD, PACE-MRZ) with the right key,
 /// then answers every protected command with the next fuzz record under
-/// valid secure messaging. Byte 0: bit 0 picks the document; byte 1 the
+/// valid secure messaging. Byte 0 modulo 4 picks the document ([`session_documents`]); byte 1 the
 /// options; then records whose first byte says what the chip does: 0 wrap
 /// the rest (data ‖ SW; a record under two bytes is its data with `9000`),
 /// 1 send the rest raw without SM (the chip drops its session: re-BAC /
@@ -563,7 +596,7 @@ pub fn session_sm_read(data: &[u8]) -> Option<DocumentRead> {
     use mrtdd::protocol::apdu::{ResponseApdu, StatusWord};
     use mrtdd::protocol::mrz::Mrz;
     let [doc, flags, rest @ ..] = data else { return None };
-    let document = &session_documents()[usize::from(doc & 1)];
+    let document = &session_documents()[usize::from(doc % 4)];
     let script = records(rest).into_iter().map(|record| match record.split_first() {
         Some((kind, body)) if kind % 3 == 1 => ScriptedAnswer::Raw(body.to_vec()),
         Some((kind, _)) if kind % 3 == 2 => ScriptedAnswer::Genuine,

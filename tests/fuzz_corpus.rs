@@ -49,7 +49,12 @@ fn session_sm_genuine_seeds_replay_whole_sessions() {
     use mrtdd::protocol::authenticity::ChipCheck;
     use mrtdd::protocol::verify::HashCheck;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/session_sm");
-    for (name, authenticated) in [("valid-td3-genuine", false), ("valid-cccd-genuine", true)] {
+    for (name, authenticated) in [
+        ("valid-td3-genuine", false),
+        ("valid-cccd-genuine", true),
+        ("valid-td3-rsa-aa-3des-ca-genuine", true),
+        ("valid-cccd-rsa-aa-aes256-ca-genuine", true),
+    ] {
         let bytes = std::fs::read(dir.join(format!("{name}.bin"))).unwrap();
         let read = harness::session_sm_read(&bytes).unwrap_or_else(|| panic!("{name} should replay"));
         assert!(!read.hashes.data_groups.is_empty(), "{name}");
@@ -175,15 +180,43 @@ fn write_chip_seeds() {
 /// panicking (`scheme-*`). Every scheme's branch of `verify::signature` and
 /// every curve's arithmetic is then in the corpora from the start: mutation
 /// alone took 45 minutes to find RSA PKCS#1 v1.5 with SHA-512 and never
-/// reached PSS beyond SHA-1 or a curve other than P-256. Also run by
+/// reached PSS beyond SHA-1 or a curve other than P-256.
+///
+/// `passive_authentication` also gets SODs followed by their own CSCA and CRL
+/// (`*-anchors-*`), which its harness trusts: per scheme, and for the chain's
+/// other branches (a revoked DS, explicit curve parameters, validity, the
+/// issuing state, a DS without extensions). With only the fixture CSCA, whose
+/// private key is gone, the chain past the CSCA lookup and the revocation
+/// check were reachable by no input. Also run by
 /// `write_chip_seeds`; alone:
 /// `cargo test --test fuzz_corpus write_signature_scheme_seeds -- --ignored`.
 #[test]
 #[ignore = "writes files; run after changing the software chip's signers"]
 fn write_signature_scheme_seeds() {
-    use mrtdd::chip::{DocumentBuilder, HashAlgorithm, SignerKind};
+    use mrtdd::chip::{Date, Document, DocumentBuilder, HashAlgorithm, SignerKind};
     use mrtdd::protocol::lds::FileId;
     let write = seed_writer();
+    // The SOD with its own CSCA and CRL after it, trusted by the harness.
+    let anchored = |doc: &Document| [doc.file(FileId::Sod.fid()).unwrap(), doc.csca_certificate(), doc.crl()].concat();
+    for (name, builder) in [
+        ("invalid-anchors-revoked", DocumentBuilder::cccd_demo().revoked_ds()),
+        ("valid-anchors-ds-explicit-curve", DocumentBuilder::cccd_demo().ds_explicit_curve_parameters()),
+        ("valid-anchors-csca-explicit-curve", DocumentBuilder::cccd_demo().csca_explicit_curve_parameters()),
+        ("invalid-anchors-ds-unknown-curve", DocumentBuilder::cccd_demo().ds_unknown_curve_parameters()),
+        (
+            "invalid-anchors-csca-expired",
+            DocumentBuilder::cccd_demo().csca_validity(Date::new(2010, 1, 1), Date::new(2025, 1, 1)),
+        ),
+        (
+            "invalid-anchors-ds-not-yet-valid",
+            DocumentBuilder::cccd_demo().ds_validity(Date::new(2027, 1, 1), Date::new(2030, 1, 1)),
+        ),
+        ("invalid-anchors-other-country", DocumentBuilder::cccd_demo().certificate_country("FR")),
+        ("invalid-anchors-no-extensions-strict", DocumentBuilder::cccd_demo().ds_without_extensions()),
+        ("valid-anchors-plain-ecdsa", DocumentBuilder::cccd_demo().plain_ecdsa_signature()),
+    ] {
+        write("passive_authentication", name, &anchored(&builder.build().unwrap()));
+    }
     for signer in SignerKind::ALL {
         for hash in HashAlgorithm::ALL {
             let doc = DocumentBuilder::cccd_demo().signer(signer).sod_hash(hash).build().unwrap();
@@ -193,6 +226,7 @@ fn write_signature_scheme_seeds() {
         }
         let doc = DocumentBuilder::cccd_demo().signer(signer).build().unwrap();
         let scheme = format!("{signer:?}").to_lowercase();
+        write("passive_authentication", &format!("valid-anchors-{scheme}"), &anchored(&doc));
         write("verify_der", &format!("valid-csca-{scheme}"), doc.csca_certificate());
         write("verify_der", &format!("valid-ds-{scheme}"), doc.document_signer_certificate());
         write("verify_der", &format!("valid-crl-{scheme}"), doc.crl());
@@ -265,7 +299,7 @@ fn write_session_seeds() {
     let qr = AccessKey::CccdQr(Box::new(mrtdd::protocol::cccd_qr::parse(harness::SESSION_QR).unwrap()));
     // The harness's documents: their chip keys are seeded, so DG14/DG15 as
     // recorded here match the keys the fuzz target's chip proves.
-    let [td3, cccd] = harness::session_documents();
+    let [td3, cccd, td3_rsa, cccd_rsa] = harness::session_documents();
     let td3_key = AccessKey::Mrz(Mrz::parse(td3.mrz()).unwrap().bac_key());
     let cccd_mrz = AccessKey::Mrz(Mrz::parse(cccd.mrz()).unwrap().bac_key());
     let (answers, td3_protected) = record(td3, &td3_key);
@@ -280,6 +314,13 @@ fn write_session_seeds() {
     let td3_script = script(&td3_protected);
     write("session_sm", "valid-td3-genuine", &harness::session_sm_input(0, 0, &td3_script));
     write("session_sm", "valid-cccd-genuine", &harness::session_sm_input(1, 0, &script(&cccd_protected)));
+    for (n, name, doc) in
+        [(2, "valid-td3-rsa-aa-3des-ca-genuine", td3_rsa), (3, "valid-cccd-rsa-aa-aes256-ca-genuine", cccd_rsa)]
+    {
+        let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
+        let (_, protected) = record(doc, &key);
+        write("session_sm", name, &harness::session_sm_input(n, 0, &script(&protected)));
+    }
     let mut lost = td3_script.clone();
     lost.insert(0, ScriptedAnswer::Raw(vec![0x69, 0x87]));
     write("session_sm", "valid-td3-hostile-16-6987-once", &harness::session_sm_input(0, 0, &lost));

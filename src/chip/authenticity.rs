@@ -123,13 +123,14 @@ impl DocumentBuilder {
         self
     }
 
-    /// Derives the chip's EC keys (Chip Authentication, ECDSA Active
-    /// Authentication, and their clones) from `seed` instead of the operating
+    /// Derives the chip's keys (Chip Authentication, Active Authentication —
+    /// ECDSA or RSA — and their clones) from `seed` instead of the operating
     /// system's random source, so that a session recorded in one process
     /// replays in another: the fuzz seeds of `session_sm` hold DG14 and DG15
-    /// as read, and Chip Authentication only succeeds on replay if the chip
-    /// still holds the private keys of those public keys. Not secret, never
-    /// for real use. (RSA Active Authentication keys stay per process.)
+    /// as read, and Chip and Active Authentication only succeed on replay if
+    /// the chip still holds the private keys of those public keys. Not
+    /// secret, never for real use. (A seeded RSA key is generated once per
+    /// process and kept.)
     ///
     /// ```
     /// use mrtdd::chip::DocumentBuilder;
@@ -238,12 +239,26 @@ pub(crate) struct Issued {
 static RSA_AA_KEYS: [OnceLock<rsa::PrivateKey>; 4] =
     [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
 
-fn rsa_aa_key(bits: usize, clone: bool) -> Result<&'static rsa::PrivateKey, BuildError> {
+/// The most distinct seeded RSA keys one process keeps (each lives as long
+/// as the process, like the unseeded ones; tests use one or two seeds).
+const MAX_SEEDED_RSA_AA_KEYS: usize = 16;
+
+/// RSA Active Authentication keys drawn from a [`DocumentBuilder::chip_key_seed`]
+/// stream, by (seed, bits, clone).
+type SeededRsaKeys = Vec<((u64, usize, bool), &'static rsa::PrivateKey)>;
+static SEEDED_RSA_AA_KEYS: std::sync::Mutex<SeededRsaKeys> = std::sync::Mutex::new(Vec::new());
+
+/// The RSA Active Authentication key of `bits` (the clone's if `clone`):
+/// per process, or derived from `seed` (the same key in every process).
+fn rsa_aa_key(bits: usize, clone: bool, seed: Option<u64>) -> Result<&'static rsa::PrivateKey, BuildError> {
     let slot = match bits {
         1024 => 0,
         2048 => 2,
         _ => return Err(BuildError::Invalid("RSA Active Authentication keys are 1024 or 2048 bits")),
     } + usize::from(clone);
+    if let Some(seed) = seed {
+        return seeded_rsa_aa_key(seed, bits, clone);
+    }
     let cell = RSA_AA_KEYS.get(slot).ok_or(BuildError::KeyGeneration("no key slot"))?;
     if cell.get().is_none() {
         let key = rsa::PrivateKey::new(&mut getrandom::SysRng, bits)
@@ -252,6 +267,26 @@ fn rsa_aa_key(bits: usize, clone: bool) -> Result<&'static rsa::PrivateKey, Buil
         let _ = cell.set(key);
     }
     cell.get().ok_or(BuildError::KeyGeneration("RSA key cache"))
+}
+
+/// The RSA key generated from the seeded stream of (`seed`, `bits`, `clone`).
+/// RSA key generation draws its prime candidates from the generator it is
+/// given, so the same stream gives the same key.
+fn seeded_rsa_aa_key(seed: u64, bits: usize, clone: bool) -> Result<&'static rsa::PrivateKey, BuildError> {
+    let id = (seed, bits, clone);
+    let mut keys = SEEDED_RSA_AA_KEYS.lock().map_err(|_| BuildError::KeyGeneration("RSA key cache"))?;
+    if let Some((_, key)) = keys.iter().find(|(k, _)| *k == id) {
+        return Ok(key);
+    }
+    if keys.len() >= MAX_SEEDED_RSA_AA_KEYS {
+        return Err(BuildError::KeyGeneration("too many seeded RSA keys in one process"));
+    }
+    let stream_seed = seed ^ ((bits as u64) << 32) ^ u64::from(clone);
+    let key = rsa::PrivateKey::new(&mut super::rng::SeededStream::new(stream_seed), bits)
+        .map_err(|_| BuildError::KeyGeneration("RSA key generation failed"))?;
+    let key: &'static rsa::PrivateKey = Box::leak(Box::new(key));
+    keys.push((id, key));
+    Ok(key)
 }
 
 /// `SubjectPublicKeyInfo` of an RSA key (RFC 8017 Appendix A.1.1: rsaEncryption, NULL, `RSAPublicKey`).
@@ -338,8 +373,8 @@ pub(crate) fn issue(spec: &AuthenticitySpec, dg14: bool, dg15: bool) -> Result<I
                 aa_public = Some(genuine);
             }
             ActiveAuthentication::Rsa { bits, hash } => {
-                let genuine = rsa_aa_key(bits, false)?;
-                let chip_key = if spec.cloned { rsa_aa_key(bits, true)? } else { genuine };
+                let genuine = rsa_aa_key(bits, false, spec.key_seed)?;
+                let chip_key = if spec.cloned { rsa_aa_key(bits, true, spec.key_seed)? } else { genuine };
                 dg15_bytes = Some(tlv(0x6F, &rsa_spki(genuine)));
                 if let Some(oid) = &spec.aa_signature_oid {
                     aa_info = Some(der::seq(&[&der::oid(oids::ICAO_AA), &der::int(1), &der::oid(oid)]));

@@ -96,23 +96,65 @@ impl ChipRng {
         }
         match self.seed {
             Some(seed) => {
-                for slot in rest.iter_mut() {
-                    if self.block.is_empty() {
-                        let mut h = Sha256::new();
-                        h.update(seed.to_be_bytes());
-                        h.update(self.counter.to_be_bytes());
-                        self.counter = self.counter.wrapping_add(1);
-                        self.block = h.finalize().to_vec();
-                        self.block.reverse(); // popped from the end: first byte first
-                    }
-                    *slot = self.block.pop().unwrap_or(0);
-                }
+                self.stream(seed, rest);
                 Ok(())
             }
             None => crate::protocol::crypto::random_bytes(rest).map_err(|_| NoRandomness),
         }
     }
+
+    /// Fills `out` from the seeded stream: SHA-256(seed ‖ counter) blocks.
+    fn stream(&mut self, seed: u64, out: &mut [u8]) {
+        for slot in out.iter_mut() {
+            if self.block.is_empty() {
+                let mut h = Sha256::new();
+                h.update(seed.to_be_bytes());
+                h.update(self.counter.to_be_bytes());
+                self.counter = self.counter.wrapping_add(1);
+                self.block = h.finalize().to_vec();
+                self.block.reverse(); // popped from the end: first byte first
+            }
+            *slot = self.block.pop().unwrap_or(0);
+        }
+    }
 }
+
+/// The seeded stream of [`Randomness::Seeded`] as a `rand_core` generator,
+/// for key generation that takes one (RSA). It cannot fail, which is what
+/// `rand_core::CryptoRng` asks; it is reproducible, not secret: test keys only.
+pub(crate) struct SeededStream {
+    rng: ChipRng,
+    seed: u64,
+}
+
+impl SeededStream {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self { rng: ChipRng::new(Randomness::Seeded(seed)), seed }
+    }
+}
+
+impl rand_core::TryRng for SeededStream {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0u8; 4];
+        self.rng.stream(self.seed, &mut b);
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0u8; 8];
+        self.rng.stream(self.seed, &mut b);
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        self.rng.stream(self.seed, dst);
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for SeededStream {}
 
 #[cfg(test)]
 mod tests {
@@ -145,5 +187,23 @@ mod tests {
             Sha256::new().chain_update(7u64.to_be_bytes()).chain_update(0u64.to_be_bytes()).finalize().into();
         assert_eq!(draw(7)[..32], first);
         assert_eq!(format!("{:?}", Randomness::Script(vec![9; 4])), "Script(4 bytes)");
+    }
+
+    #[test]
+    fn seeded_stream_is_the_seeded_randomness_and_makes_the_same_rsa_key() {
+        use rand_core::Rng;
+        let mut chip = ChipRng::new(Randomness::Seeded(3));
+        let mut expected = [0u8; 44];
+        chip.fill(&mut expected).unwrap();
+        let mut stream = SeededStream::new(3);
+        let mut got = [0u8; 44];
+        stream.fill_bytes(&mut got[..4]);
+        got[4..12].copy_from_slice(&stream.next_u64().to_le_bytes());
+        stream.fill_bytes(&mut got[12..]);
+        assert_eq!(got, expected);
+        // RSA key generation draws only from the generator it is given.
+        let key = |seed| rsa::PrivateKey::new(&mut SeededStream::new(seed), 1024).unwrap();
+        assert_eq!(key(5), key(5));
+        assert_ne!(key(5), key(6));
     }
 }
