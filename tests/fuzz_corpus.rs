@@ -167,6 +167,7 @@ fn write_chip_seeds() {
 
     write_session_seeds();
     write_signature_scheme_seeds();
+    write_limit_seeds();
 }
 
 /// Writes, for every signature scheme the software chip signs with (RSA
@@ -235,6 +236,32 @@ fn write_signature_scheme_seeds() {
         write("trust_store", &format!("scheme-master-list-{scheme}"), &[&[1u8][..], doc.master_list()].concat());
         write("trust_store", &format!("scheme-crl-{scheme}"), &[&[2u8][..], doc.crl()].concat());
     }
+}
+
+/// Writes the seeds that take the X.509/CMS targets to their caps and to the
+/// branches mutation did not reach in five rounds (found by listing the lines
+/// the minimised corpora leave unrun): a trust-store PEM file with more than
+/// `MAX_PEM_BLOCKS` blocks; a master list with more SignedData certificates
+/// than `MAX_SIGNED_DATA_CERTIFICATES`. Also run by
+/// `write_chip_seeds`; alone:
+/// `cargo test --test fuzz_corpus write_limit_seeds -- --ignored`.
+#[test]
+#[ignore = "writes files; run after changing a cap"]
+fn write_limit_seeds() {
+    use mrtdd::protocol::tlv::tlv;
+    use mrtdd::protocol::verify::master_list::MAX_SIGNED_DATA_CERTIFICATES;
+    use mrtdd::trust::MAX_PEM_BLOCKS;
+    let write = seed_writer();
+    let pem = "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n".repeat(MAX_PEM_BLOCKS + 1);
+    write("trust_store", "invalid-pem-more-than-max-blocks", &[&[0u8][..], pem.as_bytes()].concat());
+
+    const OID_SIGNED_DATA: &[u8] = &[0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02];
+    const OID_CSCA_MASTER_LIST: &[u8] = &[0x06, 0x06, 0x67, 0x81, 0x08, 0x01, 0x01, 0x02];
+    let encap = tlv(0x30, &[OID_CSCA_MASTER_LIST, &tlv(0xA0, &tlv(0x04, &[]))].concat());
+    let certificates = tlv(0xA0, &tlv(0x30, &[]).repeat(MAX_SIGNED_DATA_CERTIFICATES + 1));
+    let signed_data = tlv(0x30, &[tlv(0x02, &[3]), tlv(0x31, &[]), encap, certificates, tlv(0x31, &[])].concat());
+    let list = tlv(0x30, &[OID_SIGNED_DATA, &tlv(0xA0, &signed_data)].concat());
+    write("master_list", "invalid-more-than-max-signed-data-certificates", &list);
 }
 
 /// Writes the named seeds of `session_plain` and `session_sm`: whole
