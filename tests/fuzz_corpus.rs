@@ -242,7 +242,8 @@ fn write_signature_scheme_seeds() {
 /// branches mutation did not reach in five rounds (found by listing the lines
 /// the minimised corpora leave unrun): a trust-store PEM file with more than
 /// `MAX_PEM_BLOCKS` blocks; a master list with more SignedData certificates
-/// than `MAX_SIGNED_DATA_CERTIFICATES`. Also run by
+/// than `MAX_SIGNED_DATA_CERTIFICATES`; a DG14 and a DG15 over their size
+/// caps (larger than libFuzzer's default input length). Also run by
 /// `write_chip_seeds`; alone:
 /// `cargo test --test fuzz_corpus write_limit_seeds -- --ignored`.
 #[test]
@@ -262,6 +263,10 @@ fn write_limit_seeds() {
     let signed_data = tlv(0x30, &[tlv(0x02, &[3]), tlv(0x31, &[]), encap, certificates, tlv(0x31, &[])].concat());
     let list = tlv(0x30, &[OID_SIGNED_DATA, &tlv(0xA0, &signed_data)].concat());
     write("master_list", "invalid-more-than-max-signed-data-certificates", &list);
+
+    use mrtdd::protocol::lds::{dg14::MAX_DG14_SIZE, dg15::MAX_DG15_SIZE};
+    write("dg14", "invalid-larger-than-max-dg14-size", &tlv(0x6E, &tlv(0x31, &vec![0; MAX_DG14_SIZE])));
+    write("dg15", "invalid-larger-than-max-dg15-size", &tlv(0x6F, &tlv(0x30, &vec![0; MAX_DG15_SIZE])));
 }
 
 /// Writes the named seeds of `session_plain` and `session_sm`: whole
