@@ -529,10 +529,11 @@ pub fn session_plain(data: &[u8]) -> bool {
 /// slow): the specimen passport (BAC, no Chip or Active Authentication), the
 /// demo CCCD (PACE; Chip Authentication AES-128, ECDSA Active
 /// Authentication), and two that take the other arms of both protocols: the
-/// passport with Chip Authentication in 3DES and RSA-1024 Active
-/// Authentication (SHA-1, trailer `BC`), and the CCCD with Chip
-/// Authentication in AES-256 and RSA-1024 Active Authentication with SHA-256
-/// named in the trailer (`34 CC`).
+/// passport with Chip Authentication in 3DES, RSA-1024 Active
+/// Authentication (SHA-1, trailer `BC`) and a DG2 past offset `7FFF` (read
+/// with the odd-INS READ BINARY), and the CCCD with Chip Authentication in
+/// AES-256 and RSA-1024 Active Authentication with SHA-256 named in the
+/// trailer (`34 CC`).
 pub fn session_documents() -> &'static [mrtdd::chip::Document; 4] {
     use mrtdd::chip::{ActiveAuthentication, DocumentBuilder, HashAlgorithm, PaceCipher};
     static DOCS: std::sync::OnceLock<[mrtdd::chip::Document; 4]> = std::sync::OnceLock::new();
@@ -541,7 +542,10 @@ pub fn session_documents() -> &'static [mrtdd::chip::Document; 4] {
         [
             DocumentBuilder::td3_specimen(),
             DocumentBuilder::cccd_demo(),
-            DocumentBuilder::td3_specimen().chip_authentication(PaceCipher::Des3).active_authentication(rsa(None)),
+            DocumentBuilder::td3_specimen()
+                .chip_authentication(PaceCipher::Des3)
+                .active_authentication(rsa(None))
+                .large_dg2(SESSION_LARGE_DG2),
             DocumentBuilder::cccd_demo()
                 .chip_authentication(PaceCipher::Aes256)
                 .active_authentication(rsa(Some(HashAlgorithm::Sha256))),
@@ -549,6 +553,10 @@ pub fn session_documents() -> &'static [mrtdd::chip::Document; 4] {
         .map(|builder| builder.chip_key_seed(SESSION_CHIP_KEY_SEED).build().expect("a session document"))
     })
 }
+
+/// The least DG2 size of the third session document: past the last offset
+/// the even-INS READ BINARY can address (`MAX_B0_OFFSET`).
+const SESSION_LARGE_DG2: usize = mrtdd::protocol::read::MAX_B0_OFFSET + 1_000;
 
 /// The seed of the session documents' Chip and Active Authentication keys:
 /// the same keys in every process, so a recorded session's DG14/DG15 match

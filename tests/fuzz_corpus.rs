@@ -52,7 +52,7 @@ fn session_sm_genuine_seeds_replay_whole_sessions() {
     for (name, authenticated) in [
         ("valid-td3-genuine", false),
         ("valid-cccd-genuine", true),
-        ("valid-td3-rsa-aa-3des-ca-genuine", true),
+        ("valid-td3-rsa-aa-3des-ca-large-dg2-genuine", true),
         ("valid-cccd-rsa-aa-aes256-ca-genuine", true),
     ] {
         let bytes = std::fs::read(dir.join(format!("{name}.bin"))).unwrap();
@@ -346,9 +346,10 @@ fn write_session_seeds() {
     let td3_script = script(&td3_protected);
     write("session_sm", "valid-td3-genuine", &harness::session_sm_input(0, 0, &td3_script));
     write("session_sm", "valid-cccd-genuine", &harness::session_sm_input(1, 0, &script(&cccd_protected)));
-    for (n, name, doc) in
-        [(2, "valid-td3-rsa-aa-3des-ca-genuine", td3_rsa), (3, "valid-cccd-rsa-aa-aes256-ca-genuine", cccd_rsa)]
-    {
+    for (n, name, doc) in [
+        (2, "valid-td3-rsa-aa-3des-ca-large-dg2-genuine", td3_rsa),
+        (3, "valid-cccd-rsa-aa-aes256-ca-genuine", cccd_rsa),
+    ] {
         let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
         let (_, protected) = record(doc, &key);
         write("session_sm", name, &harness::session_sm_input(n, 0, &script(&protected)));
