@@ -174,7 +174,7 @@ fn write_chip_seeds() {
 /// PKCS#1 v1.5 and PSS, ECDSA on the NIST and brainpool curves), the signed
 /// objects of the X.509/CMS targets: an EF.SOD per scheme and digest (8 × 5)
 /// for `passive_authentication`; the CSCA, Document Signer and CRL for
-/// `verify_der`; the master list for `master_list`; and those three as
+/// `verify_der`; the master list (per digest) for `master_list`; and those three as
 /// trust-store files for `trust_store`. They are signed by this process's
 /// PKI, not the fixture CSCA, so the SODs' chains fail (`invalid-*`) while
 /// their signatures verify, and the trust-store files are only kept from
@@ -232,6 +232,12 @@ fn write_signature_scheme_seeds() {
         write("verify_der", &format!("valid-ds-{scheme}"), doc.document_signer_certificate());
         write("verify_der", &format!("valid-crl-{scheme}"), doc.crl());
         write("master_list", &format!("valid-{scheme}"), doc.master_list());
+        for hash in HashAlgorithm::ALL.into_iter().filter(|&h| h != HashAlgorithm::Sha256) {
+            let doc = DocumentBuilder::cccd_demo().signer(signer).master_list_hash(hash).build().unwrap();
+            let name = format!("{scheme}-{hash:?}").to_lowercase();
+            write("master_list", &format!("valid-{name}"), doc.master_list());
+            write("trust_store", &format!("scheme-master-list-{name}"), &[&[1u8][..], doc.master_list()].concat());
+        }
         write("trust_store", &format!("scheme-csca-{scheme}"), &[&[0u8][..], doc.csca_certificate()].concat());
         write("trust_store", &format!("scheme-master-list-{scheme}"), &[&[1u8][..], doc.master_list()].concat());
         write("trust_store", &format!("scheme-crl-{scheme}"), &[&[2u8][..], doc.crl()].concat());

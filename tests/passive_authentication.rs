@@ -458,6 +458,20 @@ fn trust_store_loader() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A master list digested and signed with each hash the reader supports,
+/// under each signer kind, verifies (`MasterListSignature::Verified`).
+#[test]
+fn master_lists_verify_with_every_hash() {
+    use mrtdd::protocol::verify::{TrustAnchors, master_list};
+    for kind in [SignerKind::RsaPss, SignerKind::RsaPkcs1v15, SignerKind::EcdsaP384] {
+        for hash in HashAlgorithm::ALL {
+            let doc = DocumentBuilder::cccd_demo().signer(kind).master_list_hash(hash).build().unwrap();
+            let list = master_list::parse(doc.master_list()).unwrap();
+            assert_eq!(list.verify(&TrustAnchors::new()), MasterListSignature::Verified, "{kind:?} {hash:?}");
+        }
+    }
+}
+
 /// A master list as the only source of the CSCA; a tampered list is refused.
 #[test]
 fn master_list_as_the_only_source() {

@@ -742,6 +742,12 @@ impl DocumentBuilder {
         self
     }
 
+    /// [`Document::master_list`] is digested and signed with `hash` (default SHA-256).
+    pub fn master_list_hash(mut self, hash: HashAlgorithm) -> Self {
+        self.pki_extra.master_list_hash = Some(hash);
+        self
+    }
+
     /// An ECDSA SOD signature in the plain `r ‖ s` format under
     /// `ecdsa-plain-SHAn` (BSI TR-03111 §5.2.1).
     pub fn plain_ecdsa_signature(mut self) -> Self {

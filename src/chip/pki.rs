@@ -571,6 +571,8 @@ pub(crate) struct PkiExtra {
     pub csca_common_name: Option<String>,
     /// The CRL revokes the DS certificate (HOSTILE 25).
     pub revoke_ds: bool,
+    /// The master list's digest and signature hash (default SHA-256).
+    pub master_list_hash: Option<HashAlgorithm>,
 }
 
 /// A CSCA and a document signer, ready to sign an SOD.
@@ -826,7 +828,7 @@ fn crl(
 /// signer reuses the DS key: a throw-away PKI):
 ///
 /// ```text
-/// ContentInfo { id-signedData, [0] SignedData { version 3, { sha256 },
+/// ContentInfo { id-signedData, [0] SignedData { version 3, { sha256 (or the hash asked for) },
 ///     { id-icao-cscaMasterList, [0] OCTET STRING CscaMasterList { version 0, certList { CSCA } } },
 ///     certificates [0] { master list signer }, signerInfos { SignerInfo } } }
 /// ```
@@ -857,7 +859,7 @@ fn master_list(
         options.csca_kind,
     )?;
     let e_content = der::seq(&[&der::int(0), &der::set_of(&[csca_cert])]);
-    let hash = HashAlgorithm::Sha256;
+    let hash = options.extra.master_list_hash.unwrap_or(HashAlgorithm::Sha256);
     let attribute = |oid: &[u64], value: Vec<u8>| der::seq(&[&der::oid(oid), &der::set(&[&value])]);
     let attributes = [
         attribute(oids::CONTENT_TYPE, der::oid(CSCA_MASTER_LIST)),
