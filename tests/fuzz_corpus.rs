@@ -219,25 +219,27 @@ fn write_signature_scheme_seeds() {
         write("passive_authentication", name, &anchored(&builder.build().unwrap()));
     }
     for signer in SignerKind::ALL {
+        let scheme = format!("{signer:?}").to_lowercase();
         for hash in HashAlgorithm::ALL {
-            let doc = DocumentBuilder::cccd_demo().signer(signer).sod_hash(hash).build().unwrap();
-            let sod = doc.file(FileId::Sod.fid()).unwrap();
-            let name = format!("invalid-other-csca-{signer:?}-{hash:?}").to_lowercase();
-            write("passive_authentication", &name, sod);
+            let doc =
+                DocumentBuilder::cccd_demo().signer(signer).sod_hash(hash).master_list_hash(hash).build().unwrap();
+            let name = format!("{scheme}-{hash:?}").to_lowercase();
+            write(
+                "passive_authentication",
+                &format!("invalid-other-csca-{name}"),
+                doc.file(FileId::Sod.fid()).unwrap(),
+            );
+            if hash != HashAlgorithm::Sha256 {
+                write("master_list", &format!("valid-{name}"), doc.master_list());
+                write("trust_store", &format!("scheme-master-list-{name}"), &[&[1u8][..], doc.master_list()].concat());
+            }
         }
         let doc = DocumentBuilder::cccd_demo().signer(signer).build().unwrap();
-        let scheme = format!("{signer:?}").to_lowercase();
         write("passive_authentication", &format!("valid-anchors-{scheme}"), &anchored(&doc));
         write("verify_der", &format!("valid-csca-{scheme}"), doc.csca_certificate());
         write("verify_der", &format!("valid-ds-{scheme}"), doc.document_signer_certificate());
         write("verify_der", &format!("valid-crl-{scheme}"), doc.crl());
         write("master_list", &format!("valid-{scheme}"), doc.master_list());
-        for hash in HashAlgorithm::ALL.into_iter().filter(|&h| h != HashAlgorithm::Sha256) {
-            let doc = DocumentBuilder::cccd_demo().signer(signer).master_list_hash(hash).build().unwrap();
-            let name = format!("{scheme}-{hash:?}").to_lowercase();
-            write("master_list", &format!("valid-{name}"), doc.master_list());
-            write("trust_store", &format!("scheme-master-list-{name}"), &[&[1u8][..], doc.master_list()].concat());
-        }
         write("trust_store", &format!("scheme-csca-{scheme}"), &[&[0u8][..], doc.csca_certificate()].concat());
         write("trust_store", &format!("scheme-master-list-{scheme}"), &[&[1u8][..], doc.master_list()].concat());
         write("trust_store", &format!("scheme-crl-{scheme}"), &[&[2u8][..], doc.crl()].concat());
