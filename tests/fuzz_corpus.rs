@@ -185,8 +185,10 @@ fn write_chip_seeds() {
 ///
 /// `passive_authentication` also gets SODs followed by their own CSCA and CRL
 /// (`*-anchors-*`), which its harness trusts: per scheme, and for the chain's
-/// other branches (a revoked DS, explicit curve parameters, validity, the
-/// issuing state, a DS without extensions). With only the fixture CSCA, whose
+/// other branches (a revoked DS, explicit curve parameters with the base
+/// point uncompressed and compressed, validity, the issuing state, a DS
+/// without extensions, a stale CRL, an issuer that is no CA or may not sign
+/// certificates). With only the fixture CSCA, whose
 /// private key is gone, the chain past the CSCA lookup and the revocation
 /// check were reachable by no input. Also run by
 /// `write_chip_seeds`; alone:
@@ -215,6 +217,21 @@ fn write_signature_scheme_seeds() {
         ("invalid-anchors-other-country", DocumentBuilder::cccd_demo().certificate_country("FR")),
         ("invalid-anchors-no-extensions-strict", DocumentBuilder::cccd_demo().ds_without_extensions()),
         ("valid-anchors-plain-ecdsa", DocumentBuilder::cccd_demo().plain_ecdsa_signature()),
+        ("valid-anchors-crl-stale", DocumentBuilder::cccd_demo().crl_next_update(Date::new(2025, 1, 1))),
+        (
+            "invalid-anchors-revoked-crl-stale",
+            DocumentBuilder::cccd_demo().crl_next_update(Date::new(2025, 1, 1)).revoked_ds(),
+        ),
+        ("invalid-anchors-csca-not-ca-strict", DocumentBuilder::cccd_demo().csca_not_ca()),
+        ("invalid-anchors-csca-without-cert-sign-strict", DocumentBuilder::cccd_demo().csca_without_cert_sign()),
+        (
+            "valid-anchors-csca-explicit-curve-compressed",
+            DocumentBuilder::cccd_demo().csca_explicit_curve_parameters().compressed_base_point(),
+        ),
+        (
+            "valid-anchors-ds-explicit-curve-compressed",
+            DocumentBuilder::cccd_demo().ds_explicit_curve_parameters().compressed_base_point(),
+        ),
     ] {
         write("passive_authentication", name, &anchored(&builder.build().unwrap()));
     }

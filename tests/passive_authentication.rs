@@ -352,6 +352,16 @@ fn hostile_27_explicit_parameters() {
     for kind in [SignerKind::EcdsaP256, SignerKind::EcdsaBrainpoolP256r1, SignerKind::EcdsaBrainpoolP512r1] {
         let doc = DocumentBuilder::cccd_demo().signer(kind).ds_explicit_curve_parameters().build().unwrap();
         assert_passes(&doc, &format!("explicit {kind:?}"));
+        // The base point may also be given compressed (X9.62 §4.3.6), in the DS's key and the CSCA's.
+        let doc = DocumentBuilder::cccd_demo()
+            .signer(kind)
+            .csca_signer(kind)
+            .ds_explicit_curve_parameters()
+            .csca_explicit_curve_parameters()
+            .compressed_base_point()
+            .build()
+            .unwrap();
+        assert_passes(&doc, &format!("explicit {kind:?}, compressed base point"));
     }
     let doc = DocumentBuilder::cccd_demo().ds_unknown_curve_parameters().build().unwrap();
     let o = outcome(&doc, &trusting(&doc), ChainMode::Lenient);
@@ -373,6 +383,68 @@ fn hostile_28_profile_defects() {
     let o = outcome(&doc, &trusting(&doc), ChainMode::Strict);
     assert_eq!(o.passive.chain.result, ChainCheck::Untrusted);
     assert_eq!(o.status, Status::Failed);
+}
+
+/// A stale CRL (past nextUpdate) is still consulted: it is reported
+/// (`crl_stale`) but does not by itself fail the chain, and a DS it revokes is
+/// still revoked (docs/pki.md, "Revocation").
+#[test]
+fn stale_crl_is_reported_and_still_honoured() {
+    for mode in [ChainMode::Lenient, ChainMode::Strict] {
+        let doc = DocumentBuilder::cccd_demo().crl_next_update(Date::new(2025, 1, 1)).build().unwrap();
+        let mut trust = trusting(&doc);
+        trust.add_crl(doc.crl()).unwrap();
+        let o = outcome(&doc, &trust, mode);
+        assert_eq!(o.passive.chain.result, ChainCheck::Trusted, "{mode:?}");
+        assert_eq!(o.passive.chain.warnings, [ChainWarning::CrlStale], "{mode:?}");
+        assert_eq!(o.passive.chain.warnings[0].as_str(), "crl_stale");
+        assert!(o.passive.chain.revocation_checked);
+        assert_eq!(o.status, Status::Passed);
+
+        let doc = DocumentBuilder::cccd_demo().crl_next_update(Date::new(2025, 1, 1)).revoked_ds().build().unwrap();
+        let mut trust = trusting(&doc);
+        trust.add_crl(doc.crl()).unwrap();
+        let o = outcome(&doc, &trust, mode);
+        assert_eq!(o.passive.chain.result, ChainCheck::Untrusted, "{mode:?}");
+        assert!(o.passive.chain.revoked(), "{mode:?}");
+        assert!(o.passive.chain.warnings.contains(&ChainWarning::CrlStale), "{mode:?}");
+        assert_eq!(o.passive.chain.warnings.len(), 2, "{mode:?}");
+        assert_eq!(o.status, Status::Failed);
+    }
+    // Not yet stale at the time of reading: no warning.
+    let doc = DocumentBuilder::cccd_demo().crl_next_update(Date::new(2026, 6, 1)).build().unwrap();
+    let mut trust = trusting(&doc);
+    trust.add_crl(doc.crl()).unwrap();
+    let o = outcome(&doc, &trust, ChainMode::Strict);
+    assert!(o.passive.chain.warnings.is_empty(), "{:?}", o.passive.chain);
+}
+
+/// A DS issued by a certificate that is no CA (basicConstraints without cA)
+/// or may not sign certificates (keyUsage without keyCertSign): profile
+/// defects, a warning in lenient mode and a failure in strict mode (RFC 5280
+/// §4.2.1.3, §4.2.1.9; ICAO 9303-12 §7.1.1).
+#[test]
+fn issuer_not_a_ca_or_without_cert_sign() {
+    for (builder, warning, name) in [
+        (DocumentBuilder::cccd_demo().csca_not_ca(), ChainWarning::IssuerNotCa, "issuer_not_ca"),
+        (
+            DocumentBuilder::cccd_demo().csca_without_cert_sign(),
+            ChainWarning::IssuerWithoutCertSign,
+            "issuer_without_cert_sign",
+        ),
+    ] {
+        let doc = builder.build().unwrap();
+        let o = outcome(&doc, &trusting(&doc), ChainMode::Lenient);
+        assert_eq!(o.passive.signature, SignatureCheck::Valid, "{name}");
+        assert_eq!(o.passive.chain.result, ChainCheck::Trusted, "{name}");
+        assert_eq!(o.passive.chain.warnings, [warning], "{name}");
+        assert_eq!(warning.as_str(), name);
+        assert!(warning.is_profile_defect(), "{name}");
+        assert_eq!(o.status, Status::Passed, "{name}");
+        let o = outcome(&doc, &trusting(&doc), ChainMode::Strict);
+        assert_eq!(o.passive.chain.result, ChainCheck::Untrusted, "{name}");
+        assert_eq!(o.status, Status::Failed, "{name}");
+    }
 }
 
 /// HOSTILE 29: DS issuer country ≠ DG1 issuing state → warning (lenient) or failure (strict).

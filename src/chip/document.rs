@@ -748,6 +748,35 @@ impl DocumentBuilder {
         self
     }
 
+    /// [`Document::crl`]'s nextUpdate (default 2045-01-01): an earlier date
+    /// than the time of reading makes the CRL stale (`crl_stale`).
+    pub fn crl_next_update(mut self, next_update: Date) -> Self {
+        self.pki_extra.crl_next_update = Some(next_update);
+        self
+    }
+
+    /// The CSCA certificate's basicConstraints without cA: its issuer of the
+    /// DS is no CA (`issuer_not_ca`, RFC 5280 §4.2.1.9).
+    pub fn csca_not_ca(mut self) -> Self {
+        self.pki_extra.csca_not_ca = true;
+        self
+    }
+
+    /// The CSCA certificate's keyUsage with cRLSign but not keyCertSign
+    /// (`issuer_without_cert_sign`, RFC 5280 §4.2.1.3).
+    pub fn csca_without_cert_sign(mut self) -> Self {
+        self.pki_extra.csca_without_cert_sign = true;
+        self
+    }
+
+    /// Explicit curve parameters (with [`ds_explicit_curve_parameters`](Self::ds_explicit_curve_parameters)
+    /// or [`csca_explicit_curve_parameters`](Self::csca_explicit_curve_parameters)) give the
+    /// base point G in compressed form (X9.62 §4.3.6) instead of uncompressed.
+    pub fn compressed_base_point(mut self) -> Self {
+        self.pki_extra.compressed_base_point = true;
+        self
+    }
+
     /// An ECDSA SOD signature in the plain `r ‖ s` format under
     /// `ecdsa-plain-SHAn` (BSI TR-03111 §5.2.1).
     pub fn plain_ecdsa_signature(mut self) -> Self {

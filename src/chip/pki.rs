@@ -212,20 +212,21 @@ mod p256_domain {
 }
 
 /// `SubjectPublicKeyInfo` of a P-256 key with *explicit* domain parameters
-/// (RFC 3279 §2.3.5 `SpecifiedECDomain`), as some states' signers use (HOSTILE 27).
+/// (RFC 3279 §2.3.5 `SpecifiedECDomain`), as some states' signers use (HOSTILE 27);
+/// the base point G `compressed` (X9.62 §4.3.6) if asked.
 ///
 /// ```text
 /// ECParameters ::= SEQUENCE { version INTEGER (1), fieldID SEQUENCE { prime-field, p },
 ///     curve SEQUENCE { a OCTET STRING, b OCTET STRING }, base OCTET STRING, order INTEGER, cofactor INTEGER }
 /// ```
-pub(crate) fn p256_spki_explicit(key: &p256::ecdsa::VerifyingKey) -> Vec<u8> {
+pub(crate) fn p256_spki_explicit(key: &p256::ecdsa::VerifyingKey, compressed: bool) -> Vec<u8> {
     use p256_domain::{A, B, G, N, P};
     const PRIME_FIELD: &[u64] = &[1, 2, 840, 10045, 1, 1];
     let parameters = der::seq(&[
         &der::int(1),
         &der::seq(&[&der::oid(PRIME_FIELD), &der::uint(&P)]),
         &der::seq(&[&der::octets(&A), &der::octets(&B)]),
-        &der::octets(&G),
+        &der::octets(&base_point(&G, compressed)),
         &der::uint(&N),
         &der::int(1),
     ]);
@@ -246,7 +247,7 @@ impl SignerKey {
         match self {
             Self::Rsa(k) => rsa_spki(k),
             Self::Ec(k) => p256_spki(k.verifying_key()),
-            Self::EcOther(k) => k.spki(false),
+            Self::EcOther(k) => k.spki(false, false),
         }
     }
 
@@ -466,12 +467,17 @@ pub(crate) mod other_ec {
         }
 
         /// `SubjectPublicKeyInfo` with the named curve (RFC 5480 §2.1.1.1), or for
-        /// brainpoolP512r1 with `explicit` domain parameters (RFC 3279 §2.3.5), as
-        /// Vietnam's CSCA has them.
-        pub(crate) fn spki(&self, explicit: bool) -> Vec<u8> {
+        /// brainpoolP256r1 and brainpoolP512r1 with `explicit` domain parameters
+        /// (RFC 3279 §2.3.5), as Vietnam's CSCA has them, the base point
+        /// `compressed` if asked.
+        pub(crate) fn spki(&self, explicit: bool, compressed: bool) -> Vec<u8> {
             let parameters = match self.kind {
-                SignerKind::EcdsaBrainpoolP256r1 if explicit => super::explicit_parameters(&super::BP256_DOMAIN, false),
-                SignerKind::EcdsaBrainpoolP512r1 if explicit => super::explicit_parameters(&super::BP512_DOMAIN, false),
+                SignerKind::EcdsaBrainpoolP256r1 if explicit => {
+                    super::explicit_parameters(&super::BP256_DOMAIN, false, compressed)
+                }
+                SignerKind::EcdsaBrainpoolP512r1 if explicit => {
+                    super::explicit_parameters(&super::BP512_DOMAIN, false, compressed)
+                }
                 SignerKind::EcdsaP384 => der::oid(&[1, 3, 132, 0, 34]),
                 SignerKind::EcdsaP521 => der::oid(&[1, 3, 132, 0, 35]),
                 SignerKind::EcdsaBrainpoolP256r1 => der::oid(&[1, 3, 36, 3, 3, 2, 8, 1, 1, 7]),
@@ -481,6 +487,17 @@ pub(crate) mod other_ec {
             der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &parameters]), &der::bits(&self.point)])
         }
     }
+}
+
+/// The base point `04 || x || y` as given, or `compressed` (X9.62 §4.3.6:
+/// `02` or `03` by the parity of y, then x).
+fn base_point(uncompressed: &[u8], compressed: bool) -> Vec<u8> {
+    let xy = uncompressed.get(1..).unwrap_or_default();
+    if !compressed {
+        return uncompressed.to_vec();
+    }
+    let (x, y) = xy.split_at(xy.len() / 2);
+    [&[0x02 | (y.last().copied().unwrap_or_default() & 1)][..], x].concat()
 }
 
 /// Explicit prime-field domain parameters (big-endian hex, RFC 5639 / SEC 2).
@@ -515,15 +532,16 @@ pub(crate) const BP256_DOMAIN: ExplicitDomain = ExplicitDomain {
 };
 
 /// `SpecifiedECDomain` (RFC 3279 §2.3.5) of `d`; `tweak_b` flips the last bit
-/// of b, giving parameters that match no named curve (HOSTILE 27).
-pub(crate) fn explicit_parameters(d: &ExplicitDomain, tweak_b: bool) -> Vec<u8> {
+/// of b, giving parameters that match no named curve (HOSTILE 27); the base
+/// point `compressed` if asked.
+pub(crate) fn explicit_parameters(d: &ExplicitDomain, tweak_b: bool, compressed: bool) -> Vec<u8> {
     const PRIME_FIELD: &[u64] = &[1, 2, 840, 10045, 1, 1];
     let h = |s: &str| hex::decode(s).unwrap_or_default();
     let mut b = h(d.b);
     if tweak_b && let Some(last) = b.last_mut() {
         *last ^= 1;
     }
-    let g = [vec![0x04], h(d.gx), h(d.gy)].concat();
+    let g = base_point(&[vec![0x04], h(d.gx), h(d.gy)].concat(), compressed);
     der::seq(&[
         &der::int(1),
         &der::seq(&[&der::oid(PRIME_FIELD), &der::uint(&h(d.p))]),
@@ -573,6 +591,14 @@ pub(crate) struct PkiExtra {
     pub revoke_ds: bool,
     /// The master list's digest and signature hash (default SHA-256).
     pub master_list_hash: Option<HashAlgorithm>,
+    /// The CRL's nextUpdate (default 2045-01-01); an earlier date makes it stale.
+    pub crl_next_update: Option<Date>,
+    /// The CSCA's basicConstraints without cA (the issuer is then no CA).
+    pub csca_not_ca: bool,
+    /// The CSCA's keyUsage with cRLSign only, without keyCertSign.
+    pub csca_without_cert_sign: bool,
+    /// Explicit curve parameters (CSCA's or DS's) give the base point compressed.
+    pub compressed_base_point: bool,
 }
 
 /// A CSCA and a document signer, ready to sign an SOD.
@@ -702,11 +728,12 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
     let csca_key = cached_key(options.csca_kind, Role::Csca)?;
     let ds_key = cached_key(options.ds_kind, Role::DocumentSigner)?;
 
+    let compressed = options.extra.compressed_base_point;
     let csca_cn = options.extra.csca_common_name.as_deref().unwrap_or("mrtdd demo CSCA (synthetic)");
     let csca_name = name(&options.country, &options.organization, csca_cn);
     let csca_spki = match csca_key {
-        SignerKey::EcOther(k) if options.extra.csca_explicit_parameters => k.spki(true),
-        SignerKey::Ec(k) if options.extra.csca_explicit_parameters => p256_spki_explicit(k.verifying_key()),
+        SignerKey::EcOther(k) if options.extra.csca_explicit_parameters => k.spki(true, compressed),
+        SignerKey::Ec(k) if options.extra.csca_explicit_parameters => p256_spki_explicit(k.verifying_key(), compressed),
         _ => csca_key.spki(),
     };
     let csca_ski = key_identifier(&csca_spki);
@@ -721,8 +748,21 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
             extensions: vec![
                 extension(oids::SUBJECT_KEY_IDENTIFIER, false, &der::octets(&csca_ski)),
                 extension(oids::AUTHORITY_KEY_IDENTIFIER, false, &der::seq(&[&der::ctx_primitive(0, &csca_ski)])),
-                extension(oids::KEY_USAGE, true, &der::named_bits(0x06)),
-                extension(oids::BASIC_CONSTRAINTS, true, &der::seq(&[&der::bool_true(), &der::int(0)])),
+                // keyCertSign and cRLSign (0x06), or cRLSign only.
+                extension(
+                    oids::KEY_USAGE,
+                    true,
+                    &der::named_bits(if options.extra.csca_without_cert_sign { 0x02 } else { 0x06 }),
+                ),
+                extension(
+                    oids::BASIC_CONSTRAINTS,
+                    true,
+                    &if options.extra.csca_not_ca {
+                        der::seq(&[])
+                    } else {
+                        der::seq(&[&der::bool_true(), &der::int(0)])
+                    },
+                ),
             ],
         },
         csca_key,
@@ -733,11 +773,11 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
     let ds_spki = match ds_key {
         SignerKey::Ec(k) if options.extra.ds_unknown_curve => {
             let point = k.verifying_key().to_sec1_point(false);
-            let parameters = explicit_parameters(&P256_DOMAIN, true);
+            let parameters = explicit_parameters(&P256_DOMAIN, true, compressed);
             der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &parameters]), &der::bits(point.as_bytes())])
         }
-        SignerKey::Ec(k) if options.ds_explicit_parameters => p256_spki_explicit(k.verifying_key()),
-        SignerKey::EcOther(k) if options.ds_explicit_parameters => k.spki(true),
+        SignerKey::Ec(k) if options.ds_explicit_parameters => p256_spki_explicit(k.verifying_key(), compressed),
+        SignerKey::EcOther(k) if options.ds_explicit_parameters => k.spki(true, compressed),
         _ => ds_key.spki(),
     };
     let ds_serial = serial_number()?;
@@ -766,6 +806,7 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
         &csca_name,
         &csca_ski,
         options.extra.revoke_ds.then_some(ds_serial.as_slice()),
+        options.extra.crl_next_update.unwrap_or(Date::new(2045, 1, 1)),
         csca_key,
         options.csca_kind,
     )?;
@@ -783,7 +824,8 @@ const P256_DOMAIN: ExplicitDomain = ExplicitDomain {
     n: "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551",
 };
 
-/// A CRL of the CSCA (RFC 5280 §5.1), listing `revoked` (an encoded INTEGER) if given:
+/// A CRL of the CSCA (RFC 5280 §5.1), listing `revoked` (an encoded INTEGER) if given,
+/// issued 2024-01-01 with `next_update`:
 ///
 /// ```text
 /// CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue BIT STRING }
@@ -795,6 +837,7 @@ fn crl(
     issuer: &[u8],
     issuer_ski: &[u8],
     revoked: Option<&[u8]>,
+    next_update: Date,
     key: SignerKey,
     kind: SignerKind,
 ) -> Result<Vec<u8>, BuildError> {
@@ -804,7 +847,7 @@ fn crl(
         algorithm.clone(),
         issuer.to_vec(),
         der::utc_time(Date::new(2024, 1, 1)),
-        der::utc_time(Date::new(2045, 1, 1)),
+        der::utc_time(next_update),
     ];
     if let Some(serial) = revoked {
         parts.push(der::seq(&[&der::seq(&[serial, &der::utc_time(Date::new(2023, 1, 1))])]));
@@ -1164,6 +1207,15 @@ pub(crate) mod tests {
         assert_eq!(params.tag(), asn1_rs::Tag::Sequence, "explicit parameters, not a named curve");
         let (_, csca) = X509Certificate::from_der(&pki.csca_cert).unwrap();
         assert_eq!(csca.public_key().algorithm.parameters.as_ref().unwrap().tag(), asn1_rs::Tag::Oid);
+
+        // The compressed base point: 02 or 03 by y's parity (G's y ends in F5: odd), then x.
+        assert_eq!(base_point(&p256_domain::G, true), [&[0x03][..], &p256_domain::G[1..33]].concat());
+        assert_eq!(base_point(&p256_domain::G, false), p256_domain::G);
+        o.extra.compressed_base_point = true;
+        let pki = issue(&o).unwrap();
+        check_chain(&pki.csca_cert, &pki.ds_cert, "VN");
+        let g = der::octets(&base_point(&p256_domain::G, true));
+        assert!(pki.ds_cert.windows(g.len()).any(|w| w == g.as_slice()), "compressed G in the DS key");
     }
 
     #[test]
