@@ -235,6 +235,26 @@ fn write_signature_scheme_seeds() {
     ] {
         write("passive_authentication", name, &anchored(&builder.build().unwrap()));
     }
+    // Master lists whose signer's key has explicit curve parameters (as
+    // Vietnam's keys do): the only way `master_list` and `trust_store` reach
+    // `curve_from_explicit_parameters`.
+    for (name, builder) in [
+        ("explicit-ecdsap256", DocumentBuilder::cccd_demo().signer(SignerKind::EcdsaP256)),
+        ("explicit-ecdsabrainpoolp256r1", DocumentBuilder::cccd_demo().signer(SignerKind::EcdsaBrainpoolP256r1)),
+        ("explicit-ecdsabrainpoolp512r1", DocumentBuilder::cccd_demo().signer(SignerKind::EcdsaBrainpoolP512r1)),
+        (
+            "explicit-ecdsabrainpoolp512r1-compressed",
+            DocumentBuilder::cccd_demo().signer(SignerKind::EcdsaBrainpoolP512r1).compressed_base_point(),
+        ),
+        ("explicit-ecdsap256-compressed", DocumentBuilder::cccd_demo().compressed_base_point()),
+    ] {
+        let doc = builder.ds_explicit_curve_parameters().build().unwrap();
+        write("master_list", &format!("valid-{name}"), doc.master_list());
+        write("trust_store", &format!("scheme-master-list-{name}"), &[&[1u8][..], doc.master_list()].concat());
+    }
+    let doc = DocumentBuilder::cccd_demo().ds_unknown_curve_parameters().build().unwrap();
+    write("master_list", "valid-unknown-curve-signer", doc.master_list());
+    write("trust_store", "scheme-master-list-unknown-curve-signer", &[&[1u8][..], doc.master_list()].concat());
     for signer in SignerKind::ALL {
         let scheme = format!("{signer:?}").to_lowercase();
         for hash in HashAlgorithm::ALL {

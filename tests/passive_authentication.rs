@@ -544,6 +544,29 @@ fn master_lists_verify_with_every_hash() {
     }
 }
 
+/// A master list whose signer's key is given with explicit curve parameters
+/// (as Vietnam's keys are), the base point uncompressed or compressed,
+/// verifies; parameters matching no named curve leave it unverifiable.
+#[test]
+fn master_list_signers_with_explicit_curve_parameters() {
+    use mrtdd::protocol::verify::{TrustAnchors, master_list};
+    for kind in [SignerKind::EcdsaP256, SignerKind::EcdsaBrainpoolP256r1, SignerKind::EcdsaBrainpoolP512r1] {
+        for compressed in [false, true] {
+            let mut builder = DocumentBuilder::cccd_demo().signer(kind).ds_explicit_curve_parameters();
+            if compressed {
+                builder = builder.compressed_base_point();
+            }
+            let doc = builder.build().unwrap();
+            let list = master_list::parse(doc.master_list()).unwrap();
+            let result = list.verify(&TrustAnchors::new());
+            assert_eq!(result, MasterListSignature::Verified, "{kind:?}, compressed G: {compressed}");
+        }
+    }
+    let doc = DocumentBuilder::cccd_demo().ds_unknown_curve_parameters().build().unwrap();
+    let list = master_list::parse(doc.master_list()).unwrap();
+    assert!(matches!(list.verify(&TrustAnchors::new()), MasterListSignature::Unverifiable(_)));
+}
+
 /// A master list as the only source of the CSCA; a tampered list is refused.
 #[test]
 fn master_list_as_the_only_source() {

@@ -810,7 +810,7 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
         csca_key,
         options.csca_kind,
     )?;
-    let master_list = master_list(&csca_cert, &csca_name, &csca_ski, csca_key, options, ds_key)?;
+    let master_list = master_list(&csca_cert, &csca_name, &csca_ski, csca_key, options, ds_key, &ds_spki)?;
     Ok(Pki { csca_cert, ds_cert, ds_key, ds_kind: options.ds_kind, ds_issuer: csca_name, ds_serial, crl, master_list })
 }
 
@@ -868,7 +868,8 @@ fn crl(
 
 /// A CSCA master list (ICAO 9303-12 §8.2.2) holding the CSCA certificate,
 /// signed by a master list signer whose certificate the CSCA issued (the
-/// signer reuses the DS key: a throw-away PKI):
+/// signer reuses the DS key, `signer_spki` as the DS certificate gives it,
+/// explicit curve parameters included: a throw-away PKI):
 ///
 /// ```text
 /// ContentInfo { id-signedData, [0] SignedData { version 3, { sha256 (or the hash asked for) },
@@ -882,9 +883,9 @@ fn master_list(
     csca_key: SignerKey,
     options: &PkiOptions,
     signer_key: SignerKey,
+    signer_spki: &[u8],
 ) -> Result<Vec<u8>, BuildError> {
     const CSCA_MASTER_LIST: &[u64] = &[2, 23, 136, 1, 1, 2];
-    let signer_spki = signer_key.spki();
     let signer_serial = serial_number()?;
     let signer_cert = certificate(
         &CertificateRequest {
@@ -892,7 +893,7 @@ fn master_list(
             issuer: csca_name,
             subject: &name(&options.country, &options.organization, "mrtdd demo Master List Signer (synthetic)"),
             validity: options.csca_validity,
-            spki: &signer_spki,
+            spki: signer_spki,
             extensions: vec![
                 extension(oids::AUTHORITY_KEY_IDENTIFIER, false, &der::seq(&[&der::ctx_primitive(0, csca_ski)])),
                 extension(oids::KEY_USAGE, true, &der::named_bits(0x80)),
