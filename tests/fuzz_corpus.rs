@@ -252,7 +252,39 @@ fn write_signature_scheme_seeds() {
         write("master_list", &format!("valid-{name}"), doc.master_list());
         write("trust_store", &format!("scheme-master-list-{name}"), &[&[1u8][..], doc.master_list()].concat());
     }
+    // `verify_der` also reads a bare SubjectPublicKeyInfo and bare explicit
+    // curve parameters (the SpecifiedECDomain's content), which no certificate
+    // or CRL seed is: the DS's key of every scheme, and with explicit parameters.
+    let spki_of = |doc: &Document| {
+        let (_, cert) = x509_parser::parse_x509_certificate(doc.document_signer_certificate()).unwrap();
+        let spki = cert.tbs_certificate.subject_pki;
+        let domain = spki.algorithm.parameters.as_ref().map(|p| p.data.to_vec());
+        (spki.raw.to_vec(), domain)
+    };
+    for signer in SignerKind::ALL {
+        let (spki, _) = spki_of(&DocumentBuilder::cccd_demo().signer(signer).build().unwrap());
+        write("verify_der", &format!("valid-spki-{}", format!("{signer:?}").to_lowercase()), &spki);
+    }
+    for signer in [SignerKind::EcdsaP256, SignerKind::EcdsaBrainpoolP256r1, SignerKind::EcdsaBrainpoolP512r1] {
+        for compressed in [false, true] {
+            let mut builder = DocumentBuilder::cccd_demo().signer(signer).ds_explicit_curve_parameters();
+            if compressed {
+                builder = builder.compressed_base_point();
+            }
+            let (spki, domain) = spki_of(&builder.build().unwrap());
+            let name = format!(
+                "explicit-{}{}",
+                format!("{signer:?}").to_lowercase(),
+                ["", "-compressed"][compressed as usize]
+            );
+            write("verify_der", &format!("valid-spki-{name}"), &spki);
+            write("verify_der", &format!("valid-ec-domain-{name}"), &domain.unwrap());
+        }
+    }
     let doc = DocumentBuilder::cccd_demo().ds_unknown_curve_parameters().build().unwrap();
+    let (spki, domain) = spki_of(&doc);
+    write("verify_der", "invalid-spki-unknown-curve", &spki);
+    write("verify_der", "invalid-ec-domain-unknown-curve", &domain.unwrap());
     write("master_list", "valid-unknown-curve-signer", doc.master_list());
     write("trust_store", "scheme-master-list-unknown-curve-signer", &[&[1u8][..], doc.master_list()].concat());
     for signer in SignerKind::ALL {
