@@ -383,6 +383,66 @@ mod fuzz_seeds {
         tlv(0x61, &tlv(0x5F1F, mrz.as_bytes()))
     }
 
+    /// DG11 (ICAO 9303-10 §4.7.11) with the other names as a counted list
+    /// `A0 { 02 count, 5F0F name... }` and the full date of birth in packed BCD.
+    fn dg11_other_names(count: u8, names: &[&[u8]]) -> Vec<u8> {
+        let list: Vec<u8> = names.iter().flat_map(|n| tlv(0x5F0F, n)).collect();
+        tlv(
+            0x6B,
+            &[
+                tlv(0x5C, &[0x5F, 0x0E, 0xA0, 0x5F, 0x2B]),
+                tlv(0x5F0E, b"ERIKSSON<<ANNA<MARIA"),
+                tlv(0xA0, &[tlv(0x02, &[count]), list].concat()),
+                tlv(0x5F2B, &[0x19, 0x74, 0x08, 0x12]),
+            ]
+            .concat(),
+        )
+    }
+
+    /// DG12 (§4.7.12) with the other persons as a counted list and the date of issue in packed BCD.
+    fn dg12_other_persons(count: u8, persons: &[&[u8]]) -> Vec<u8> {
+        let list: Vec<u8> = persons.iter().flat_map(|n| tlv(0x5F1A, n)).collect();
+        tlv(
+            0x6C,
+            &[
+                tlv(0x5C, &[0x5F, 0x19, 0xA0, 0x5F, 0x26]),
+                tlv(0x5F19, b"UTOPIA PASSPORT OFFICE"),
+                tlv(0xA0, &[tlv(0x02, &[count]), list].concat()),
+                tlv(0x5F26, &[0x20, 0x12, 0x04, 0x15]),
+            ]
+            .concat(),
+        )
+    }
+
+    /// A response to the `sm_unwrap` harness's SELECT (ICAO 9303-11 Appendix
+    /// D.4 keys, response SSC `...C228`), protected as a chip would: DO'87'
+    /// holding `cryptogram` (3DES-CBC, IV 0, after the padding-content
+    /// indicator 01) if given, DO'99' if given, and a valid DO'8E' over both
+    /// (§9.8.6). Without a valid MAC, mutation never gets past the MAC check
+    /// to the decryption, unpadding and cryptogram-length checks.
+    fn protected_response(cryptogram: Option<&[u8]>, status: Option<[u8; 2]>) -> Vec<u8> {
+        use crate::protocol::crypto::{pad, retail_mac};
+        let ks_mac = [0xF1, 0xCB, 0x1F, 0x1F, 0xB5, 0xAD, 0xF2, 0x08, 0x80, 0x6B, 0x89, 0xDC, 0x57, 0x9D, 0xC1, 0xF8];
+        let ssc = [0x88, 0x70, 0x22, 0x12, 0x0C, 0x06, 0xC2, 0x28];
+        let mut objects = Vec::new();
+        if let Some(c) = cryptogram {
+            objects.extend(tlv(0x87, &[&[0x01][..], c].concat()));
+        }
+        if let Some(sw) = status {
+            objects.extend(tlv(0x99, &sw));
+        }
+        let mac = retail_mac(&ks_mac, &pad(&[&ssc[..], &objects].concat(), 8)).unwrap();
+        [objects, tlv(0x8E, &mac), vec![0x90, 0x00]].concat()
+    }
+
+    /// `plain` encrypted under the `sm_unwrap` harness's KS_Enc (3DES-CBC, IV 0), unpadded.
+    fn des3_cryptogram(plain: &[u8]) -> Vec<u8> {
+        let ks_enc = [0x97, 0x9E, 0xC1, 0x3B, 0x1C, 0xBF, 0xE9, 0xDC, 0xD0, 0x1A, 0xB0, 0xFE, 0xD3, 0x07, 0xEA, 0xE5];
+        let mut out = plain.to_vec();
+        crate::protocol::crypto::des3_cbc_encrypt(&ks_enc, &[0; 8], &mut out).unwrap();
+        out
+    }
+
     fn with_outer_len(mut bytes: Vec<u8>, delta: i8) -> Vec<u8> {
         bytes[1] = bytes[1].wrapping_add_signed(delta);
         bytes
@@ -410,6 +470,11 @@ mod fuzz_seeds {
         let dg17 = sod::lds_security_object(sod::SHA256, &[(17, vec![1; 32])], false);
         let mut sod_trailing = sod_ok.clone();
         sod_trailing.push(0);
+        let lds_v1 = sod::lds_security_object(sod::SHA256, &[(1, vec![1; 32]), (16, vec![2; 32])], true);
+        let empty_hash = sod::lds_security_object(sod::SHA256, &[(1, Vec::new())], false);
+        let mut sod_too_large = sod_ok.clone();
+        sod_too_large.resize(crate::protocol::lds::sod::MAX_SOD_SIZE + 1, 0);
+        let ef_com_plain = crate::protocol::crypto::pad(&cccd_com, 8);
         let mut sod_indefinite = vec![0x77, 0x80];
         sod_indefinite.extend_from_slice(&sod_ok[4..]);
         sod_indefinite.extend([0, 0]);
@@ -458,6 +523,29 @@ mod fuzz_seeds {
             ("sod", "valid-hostile-6-77-indefinite-lenient", sod_indefinite),
             ("sod", "valid-ber-envelope-lenient", sod::ber_sod(&[(1, b"a"), (2, b"b")], None, true).0),
             ("sod", "valid-ber-envelope-no-eoc-lenient", sod::ber_sod(&[(1, b"a")], None, false).0),
+            // LDS 1.8: LDSSecurityObject version 1 with ldsVersionInfo (ICAO 9303-10 §4.6.2.2).
+            ("sod", "valid-v1-lds-version-info", sod::sod_with(&lds_v1, None, &sod::signer_info(None, &[1]))),
+            ("sod", "invalid-empty-hash", sod::sod_with(&empty_hash, None, &sod::signer_info(None, &[1]))),
+            ("sod", "invalid-larger-than-max-sod-size", sod_too_large),
+            ("dg11", "valid-other-names-counted-bcd-date", dg11_other_names(2, &[b"ANNA", b"MARIA"])),
+            ("dg11", "invalid-other-names-fewer-than-count", dg11_other_names(3, &[b"ANNA", b"MARIA"])),
+            ("dg11", "invalid-other-names-more-than-count", dg11_other_names(1, &[b"ANNA", b"MARIA"])),
+            ("dg12", "valid-other-persons-counted-bcd-date", dg12_other_persons(2, &[b"DOE<<JANE", b"DOE<<JOHN"])),
+            ("dg12", "invalid-other-persons-fewer-than-count", dg12_other_persons(3, &[b"DOE<<JANE"])),
+            (
+                "sm_unwrap",
+                "valid-do87-ef-com",
+                protected_response(Some(&des3_cryptogram(&ef_com_plain)), Some([0x90, 0x00])),
+            ),
+            ("sm_unwrap", "valid-do87-without-do99", protected_response(Some(&des3_cryptogram(&ef_com_plain)), None)),
+            ("sm_unwrap", "valid-do99-warning-6282", protected_response(None, Some([0x62, 0x82]))),
+            (
+                "sm_unwrap",
+                "invalid-do87-bad-padding",
+                protected_response(Some(&des3_cryptogram(&[0x41; 16])), Some([0x90, 0x00])),
+            ),
+            ("sm_unwrap", "invalid-do87-partial-block", protected_response(Some(&[0x41; 7]), Some([0x90, 0x00]))),
+            ("sm_unwrap", "invalid-do87-empty", protected_response(Some(&[]), Some([0x90, 0x00]))),
             ("response_apdu", "valid-9000", vec![0x90, 0x00]),
             ("response_apdu", "valid-data-9000", [&cccd_com[..], &[0x90, 0x00]].concat()),
             ("response_apdu", "valid-select-ef-com", vec![0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1E]),
@@ -510,6 +598,8 @@ mod fuzz_seeds {
                 "dg1" => lds::dg1::parse(&bytes).is_ok(),
                 "dg2" => lds::dg2::parse(&bytes).is_ok(),
                 "dg13" => lds::dg13::parse(&bytes).is_ok(),
+                "dg11" => lds::dg11::parse(&bytes).is_ok(),
+                "dg12" => lds::dg12::parse(&bytes).is_ok(),
                 // As in fuzz/harness.rs: indefinite lengths allowed.
                 "sod" => lds::sod::parse_with(&bytes, lds::sod::SodOptions { indefinite_lengths: true }).is_ok(),
                 _ => continue,
