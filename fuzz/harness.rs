@@ -261,14 +261,27 @@ pub fn security_infos(data: &[u8]) -> bool {
 /// MRZ text as a client types it (`Mrz::parse`, `parse_unchecked`) and the
 /// three parts of a BAC key separated by `|` (`BacKey::new`): a checked MRZ
 /// parses unchecked too, with no complaints, and its key is MRZ characters.
+/// Each `|`-separated part also goes through the API's date conversions.
 pub fn mrz(data: &[u8]) -> bool {
-    use mrtdd::protocol::mrz::{BacKey, Mrz};
+    use mrtdd::protocol::mrz::{BacKey, Mrz, birth_date_iso, expiry_date_iso, full_date_iso};
     let Ok(text) = std::str::from_utf8(data) else { return false };
     let parts: Vec<&str> = text.split('|').collect();
     let key_ok = match parts.as_slice() {
         [number, birth, expiry] => BacKey::new(number, birth, expiry).is_ok(),
         _ => false,
     };
+    // The API's ISO dates, made from DG1's MRZ dates and DG11/DG12 full
+    // dates (chip data): any text in, a real calendar date or None out.
+    for part in &parts {
+        let today = (2026, 1, 1);
+        for iso in
+            [birth_date_iso(part, today), expiry_date_iso(part, today), full_date_iso(part)].into_iter().flatten()
+        {
+            let b = iso.as_bytes();
+            assert!(b.len() == 10 && b[4] == b'-' && b[7] == b'-', "{iso}");
+            assert!(b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()), "{iso}");
+        }
+    }
     let unchecked = Mrz::parse_unchecked(text);
     let Ok(mrz) = Mrz::parse(text) else { return key_ok };
     let (_, complaints) = unchecked.expect("a valid MRZ parses unchecked");
