@@ -156,6 +156,13 @@ fn write_chip_seeds() {
     write("mrz", "invalid-non-ascii", td3.mrz().replace("ERIKSSON", "ÉRIKSSON").as_bytes());
     write("cccd_qr", "valid-demo", mrtdd_harness_qr().as_bytes());
     write("cccd_qr", "invalid-no-issue-date", b"001095012345||A|12031995|Nam|X");
+    // Born on 29 February: the renewal milestones' birthdays in common years.
+    write("cccd_qr", "valid-born-29-february", "001095012345||Nguyễn Văn An|29022000|Nam|Hà Nội|01032024".as_bytes());
+    write(
+        "cccd_qr",
+        "valid-born-29-february-age-38",
+        "001095012345||Nguyễn Văn An|29021988|Nam|Hà Nội|15062026".as_bytes(),
+    );
     write(
         "command_apdu",
         "valid-select-aid",
