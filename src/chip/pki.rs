@@ -492,10 +492,10 @@ pub(crate) mod other_ec {
 /// The base point `04 || x || y` as given, or `compressed` (X9.62 §4.3.6:
 /// `02` or `03` by the parity of y, then x).
 fn base_point(uncompressed: &[u8], compressed: bool) -> Vec<u8> {
-    let xy = uncompressed.get(1..).unwrap_or_default();
     if !compressed {
         return uncompressed.to_vec();
     }
+    let xy = uncompressed.get(1..).unwrap_or_default();
     let (x, y) = xy.split_at(xy.len() / 2);
     [&[0x02 | (y.last().copied().unwrap_or_default() & 1)][..], x].concat()
 }
