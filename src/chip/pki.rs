@@ -185,7 +185,9 @@ pub(crate) fn p256_spki(key: &p256::ecdsa::VerifyingKey) -> Vec<u8> {
     der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &der::oid(oids::PRIME256V1)]), &der::bits(point.as_bytes())])
 }
 
-/// NIST P-256 domain parameters (FIPS 186-4 §D.1.2.3 / SEC 2 §2.4.2), big-endian.
+/// NIST P-256 domain parameters (FIPS 186-4 §D.1.2.3 / SEC 2 §2.4.2), big-endian,
+/// to check [`P256_DOMAIN`] and the base point against the curve crate.
+#[cfg(test)]
 mod p256_domain {
     pub const P: [u8; 32] = [
         0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
@@ -194,10 +196,6 @@ mod p256_domain {
     pub const A: [u8; 32] = [
         0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
         0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFC,
-    ];
-    pub const B: [u8; 32] = [
-        0x5A, 0xC6, 0x35, 0xD8, 0xAA, 0x3A, 0x93, 0xE7, 0xB3, 0xEB, 0xBD, 0x55, 0x76, 0x98, 0x86, 0xBC, 0x65, 0x1D,
-        0x06, 0xB0, 0xCC, 0x53, 0xB0, 0xF6, 0x3B, 0xCE, 0x3C, 0x3E, 0x27, 0xD2, 0x60, 0x4B,
     ];
     pub const G: [u8; 65] = [
         0x04, 0x6B, 0x17, 0xD1, 0xF2, 0xE1, 0x2C, 0x42, 0x47, 0xF8, 0xBC, 0xE6, 0xE5, 0x63, 0xA4, 0x40, 0xF2, 0x77,
@@ -212,24 +210,10 @@ mod p256_domain {
 }
 
 /// `SubjectPublicKeyInfo` of a P-256 key with *explicit* domain parameters
-/// (RFC 3279 §2.3.5 `SpecifiedECDomain`), as some states' signers use (HOSTILE 27);
-/// the base point G `compressed` (X9.62 §4.3.6) if asked.
-///
-/// ```text
-/// ECParameters ::= SEQUENCE { version INTEGER (1), fieldID SEQUENCE { prime-field, p },
-///     curve SEQUENCE { a OCTET STRING, b OCTET STRING }, base OCTET STRING, order INTEGER, cofactor INTEGER }
-/// ```
-pub(crate) fn p256_spki_explicit(key: &p256::ecdsa::VerifyingKey, compressed: bool) -> Vec<u8> {
-    use p256_domain::{A, B, G, N, P};
-    const PRIME_FIELD: &[u64] = &[1, 2, 840, 10045, 1, 1];
-    let parameters = der::seq(&[
-        &der::int(1),
-        &der::seq(&[&der::oid(PRIME_FIELD), &der::uint(&P)]),
-        &der::seq(&[&der::octets(&A), &der::octets(&B)]),
-        &der::octets(&base_point(&G, compressed)),
-        &der::uint(&N),
-        &der::int(1),
-    ]);
+/// (RFC 3279 §2.3.5 `SpecifiedECDomain`, see [`explicit_parameters`]), as some
+/// states' signers use (HOSTILE 27); `tweak_b` and `compressed` as there.
+pub(crate) fn p256_spki_explicit(key: &p256::ecdsa::VerifyingKey, tweak_b: bool, compressed: bool) -> Vec<u8> {
+    let parameters = explicit_parameters(&P256_DOMAIN, tweak_b, compressed);
     let point = key.to_sec1_point(false);
     der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &parameters]), &der::bits(point.as_bytes())])
 }
@@ -733,7 +717,9 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
     let csca_name = name(&options.country, &options.organization, csca_cn);
     let csca_spki = match csca_key {
         SignerKey::EcOther(k) if options.extra.csca_explicit_parameters => k.spki(true, compressed),
-        SignerKey::Ec(k) if options.extra.csca_explicit_parameters => p256_spki_explicit(k.verifying_key(), compressed),
+        SignerKey::Ec(k) if options.extra.csca_explicit_parameters => {
+            p256_spki_explicit(k.verifying_key(), false, compressed)
+        }
         _ => csca_key.spki(),
     };
     let csca_ski = key_identifier(&csca_spki);
@@ -771,12 +757,8 @@ pub(crate) fn issue(options: &PkiOptions) -> Result<Pki, BuildError> {
 
     let ds_name = name(&options.country, &options.organization, "mrtdd demo Document Signer (synthetic)");
     let ds_spki = match ds_key {
-        SignerKey::Ec(k) if options.extra.ds_unknown_curve => {
-            let point = k.verifying_key().to_sec1_point(false);
-            let parameters = explicit_parameters(&P256_DOMAIN, true, compressed);
-            der::seq(&[&der::seq(&[&der::oid(oids::EC_PUBLIC_KEY), &parameters]), &der::bits(point.as_bytes())])
-        }
-        SignerKey::Ec(k) if options.ds_explicit_parameters => p256_spki_explicit(k.verifying_key(), compressed),
+        SignerKey::Ec(k) if options.extra.ds_unknown_curve => p256_spki_explicit(k.verifying_key(), true, compressed),
+        SignerKey::Ec(k) if options.ds_explicit_parameters => p256_spki_explicit(k.verifying_key(), false, compressed),
         SignerKey::EcOther(k) if options.ds_explicit_parameters => k.spki(true, compressed),
         _ => ds_key.spki(),
     };

@@ -383,16 +383,21 @@ mod fuzz_seeds {
         tlv(0x61, &tlv(0x5F1F, mrz.as_bytes()))
     }
 
+    /// A counted list `A0 { 02 count, entry_tag entry... }` (ICAO 9303-10 §4.7.11, §4.7.12).
+    fn counted_list(entry_tag: u32, count: u8, entries: &[&[u8]]) -> Vec<u8> {
+        let entries: Vec<u8> = entries.iter().flat_map(|e| tlv(entry_tag, e)).collect();
+        tlv(0xA0, &[tlv(0x02, &[count]), entries].concat())
+    }
+
     /// DG11 (ICAO 9303-10 §4.7.11) with the other names as a counted list
-    /// `A0 { 02 count, 5F0F name... }` and the full date of birth in packed BCD.
+    /// and the full date of birth in packed BCD.
     fn dg11_other_names(count: u8, names: &[&[u8]]) -> Vec<u8> {
-        let list: Vec<u8> = names.iter().flat_map(|n| tlv(0x5F0F, n)).collect();
         tlv(
             0x6B,
             &[
                 tlv(0x5C, &[0x5F, 0x0E, 0xA0, 0x5F, 0x2B]),
                 tlv(0x5F0E, b"ERIKSSON<<ANNA<MARIA"),
-                tlv(0xA0, &[tlv(0x02, &[count]), list].concat()),
+                counted_list(0x5F0F, count, names),
                 tlv(0x5F2B, &[0x19, 0x74, 0x08, 0x12]),
             ]
             .concat(),
@@ -401,13 +406,12 @@ mod fuzz_seeds {
 
     /// DG12 (§4.7.12) with the other persons as a counted list and the date of issue in packed BCD.
     fn dg12_other_persons(count: u8, persons: &[&[u8]]) -> Vec<u8> {
-        let list: Vec<u8> = persons.iter().flat_map(|n| tlv(0x5F1A, n)).collect();
         tlv(
             0x6C,
             &[
                 tlv(0x5C, &[0x5F, 0x19, 0xA0, 0x5F, 0x26]),
                 tlv(0x5F19, b"UTOPIA PASSPORT OFFICE"),
-                tlv(0xA0, &[tlv(0x02, &[count]), list].concat()),
+                counted_list(0x5F1A, count, persons),
                 tlv(0x5F26, &[0x20, 0x12, 0x04, 0x15]),
             ]
             .concat(),
@@ -419,7 +423,9 @@ mod fuzz_seeds {
     /// holding `cryptogram` (3DES-CBC, IV 0, after the padding-content
     /// indicator 01) if given, DO'99' if given, and a valid DO'8E' over both
     /// (§9.8.6). Without a valid MAC, mutation never gets past the MAC check
-    /// to the decryption, unpadding and cryptogram-length checks.
+    /// to the decryption, unpadding and cryptogram-length checks. Not the
+    /// software chip's `SmSession::wrap_response`: it cannot put a MAC on a
+    /// cryptogram of a partial block or of none.
     fn protected_response(cryptogram: Option<&[u8]>, status: Option<[u8; 2]>) -> Vec<u8> {
         use crate::protocol::crypto::{pad, retail_mac};
         let ks_mac = [0xF1, 0xCB, 0x1F, 0x1F, 0xB5, 0xAD, 0xF2, 0x08, 0x80, 0x6B, 0x89, 0xDC, 0x57, 0x9D, 0xC1, 0xF8];
