@@ -15,6 +15,7 @@ pub const TARGETS: &[&str] = &[
     "tlv",
     "response_apdu",
     "command_apdu",
+    "atr_info",
     "dg1",
     "dg2",
     "dg11",
@@ -52,6 +53,7 @@ pub fn run(target: &str, data: &[u8]) -> Option<bool> {
         "dg14" => dg14(data),
         "dg15" => dg15(data),
         "command_apdu" => command_apdu(data),
+        "atr_info" => atr_info(data),
         "dg11" => dg11(data),
         "dg12" => dg12(data),
         "security_infos" => security_infos(data),
@@ -239,6 +241,57 @@ pub fn command_apdu(data: &[u8]) -> bool {
     let bytes = cmd.to_bytes().expect("a command that parsed serializes");
     assert_eq!(parse_command(&bytes).as_ref(), Ok(&cmd));
     true
+}
+
+/// The extended-length indications a chip controls
+/// (`protocol::extended_length`): the input as an ATR (its historical bytes
+/// and card capabilities) and as the content of EF.ATR/INFO, then the
+/// decision the daemon's default `auto` policy takes from each, with every
+/// reader limit kind (unknown, too small, small, large). Whatever the bytes
+/// say, extended length is never chosen with room for less than
+/// `MIN_USEFUL_RESPONSE`, nor above the reader's limit. True if either form
+/// carried an indication that parsed.
+pub fn atr_info(data: &[u8]) -> bool {
+    use mrtdd::protocol::extended_length::{
+        self as el, Decision, ExtendedLength, Hints, MIN_USEFUL_RESPONSE, Source, Step,
+    };
+    let hist = el::historical_bytes(data);
+    if let Some(hist) = hist {
+        assert!(hist.len() <= data.len());
+    }
+    let capabilities = el::atr_card_capabilities(data);
+    assert!(capabilities.is_none() || hist.is_some(), "capabilities outside the historical bytes");
+    let info = el::parse_atr_info(data);
+    let check = |d: Decision, reader: Option<usize>| {
+        if let Some(n) = d.max_response {
+            assert!(d.enabled, "a response limit for short APDUs");
+            assert!(n >= MIN_USEFUL_RESPONSE, "extended length with room for {n} bytes");
+            assert!(reader.is_none_or(|r| n <= r), "above the reader's limit");
+        }
+    };
+    for reader in [None, Some(261), Some(1_024), Some(65_544)] {
+        let policy =
+            ExtendedLength::Auto(Hints { atr: Some(data.to_vec()), reader_max_apdu: reader, remembered: None });
+        match el::decide_before_reading(&policy) {
+            Step::Decided(d) => {
+                assert!(matches!(d.source, Source::Reader | Source::Atr));
+                assert_eq!(
+                    d.source == Source::Atr,
+                    capabilities.is_some() && reader.is_none_or(|r| r >= MIN_USEFUL_RESPONSE)
+                );
+                check(d, reader);
+            }
+            Step::ReadAtrInfo => {
+                assert!(capabilities.is_none());
+                let d = el::decide_with_atr_info(&policy, info.as_ref().ok());
+                if info.is_err() {
+                    assert_eq!(d, Decision { enabled: false, max_response: None, source: Source::NoIndication });
+                }
+                check(d, reader);
+            }
+        }
+    }
+    capabilities.is_some() || info.is_ok_and(|i| i.extended_lc_le.is_some() || i.max_response.is_some())
 }
 
 /// DG11.
@@ -453,16 +506,50 @@ fn records(mut data: &[u8]) -> Vec<&[u8]> {
     out
 }
 
-/// The options chosen by one byte: bit 0 extended length, bit 1 no Chip
-/// Authentication, bit 2 no Active Authentication, bit 3 only DG1 and DG2.
-fn options(flags: u8) -> ReadOptions {
+/// The options chosen by one byte: bit 0 extended length forced on (the
+/// `limits` override), bit 1 no Chip Authentication, bit 2 no Active
+/// Authentication, bit 3 only DG1 and DG2; bits 4–6 the extended-length
+/// policy ([`extended_length_policy`]).
+pub fn options(flags: u8) -> ReadOptions {
     use mrtdd::protocol::lds::DataGroup;
     ReadOptions {
         data_groups: (flags & 8 != 0).then(|| vec![DataGroup::DG1, DataGroup::DG2]),
         limits: ReadLimits { extended_length: flags & 1 != 0, ..ReadLimits::default() },
         chip_authentication: flags & 2 == 0,
         active_authentication: flags & 4 == 0,
-        ..ReadOptions::default()
+        extended_length: extended_length_policy((flags >> 4) & 7),
+    }
+}
+
+/// The extended-length policy of the session targets, by number: 0 off (as
+/// before these were added, so older inputs keep their meaning), 1 on, and
+/// 2–7 the daemon's default `auto` with the hints a PC/SC reader gives: none
+/// (so EF.ATR/INFO is read, in `session_plain` from the fuzz input), a reader
+/// too small for extended APDUs, an ATR whose card capabilities say yes (with
+/// a 1 KiB reader, so the chunk follows the reader's limit) or no, an ATR
+/// without them (EF.ATR/INFO again, with a large reader), a decision
+/// remembered from an earlier read.
+fn extended_length_policy(n: u8) -> mrtdd::protocol::extended_length::ExtendedLength {
+    use mrtdd::protocol::extended_length::{Decision, ExtendedLength, Hints, Source};
+    /// A contactless ATR (PC/SC Part 3 §3.1.3.2.3.1) around historical bytes
+    /// `80 73 00 00 cc`: category 80, card capabilities with third byte `cc`.
+    fn atr(third: u8) -> Vec<u8> {
+        let mut atr = vec![0x3B, 0x85, 0x80, 0x01, 0x80, 0x73, 0x00, 0x00, third];
+        atr.push(atr.iter().skip(1).fold(0, |a, b| a ^ b));
+        atr
+    }
+    let auto = |atr: Option<Vec<u8>>, reader_max_apdu, remembered| {
+        ExtendedLength::Auto(Hints { atr, reader_max_apdu, remembered })
+    };
+    match n {
+        0 => ExtendedLength::Off,
+        1 => ExtendedLength::On,
+        2 => auto(None, None, None),
+        3 => auto(Some(atr(0x40)), Some(261), None),
+        4 => auto(Some(atr(0x40)), Some(1_024), None),
+        5 => auto(Some(atr(0x00)), None, None),
+        6 => auto(Some(vec![0x3B, 0x80, 0x80, 0x01, 0x01]), Some(65_544), None),
+        _ => auto(None, None, Some(Decision { enabled: true, max_response: Some(600), source: Source::Atr })),
     }
 }
 
@@ -543,8 +630,8 @@ pub fn session_plain(data: &[u8]) -> bool {
 /// demo CCCD (PACE; Chip Authentication AES-128, ECDSA Active
 /// Authentication), and two that take the other arms of both protocols: the
 /// passport with Chip Authentication in 3DES, RSA-1024 Active
-/// Authentication (SHA-1, trailer `BC`) and a DG2 past offset `7FFF` (read
-/// with the odd-INS READ BINARY), and the CCCD with Chip Authentication in
+/// Authentication (SHA-1, trailer `BC`), a DG2 past offset `7FFF` (read
+/// with the odd-INS READ BINARY) and EF.ATR/INFO ([`SESSION_EF_ATR_INFO`]), and the CCCD with Chip Authentication in
 /// AES-256 and RSA-1024 Active Authentication with SHA-256 named in the
 /// trailer (`34 CC`).
 pub fn session_documents() -> &'static [mrtdd::chip::Document; 4] {
@@ -558,7 +645,8 @@ pub fn session_documents() -> &'static [mrtdd::chip::Document; 4] {
             DocumentBuilder::td3_specimen()
                 .chip_authentication(PaceCipher::Des3)
                 .active_authentication(rsa(None))
-                .large_dg2(SESSION_LARGE_DG2),
+                .large_dg2(SESSION_LARGE_DG2)
+                .mf_file(0x2F01, SESSION_EF_ATR_INFO.to_vec()),
             DocumentBuilder::cccd_demo()
                 .chip_authentication(PaceCipher::Aes256)
                 .active_authentication(rsa(Some(HashAlgorithm::Sha256))),
@@ -566,6 +654,13 @@ pub fn session_documents() -> &'static [mrtdd::chip::Document; 4] {
         .map(|builder| builder.chip_key_seed(SESSION_CHIP_KEY_SEED).build().expect("a session document"))
     })
 }
+
+/// EF.ATR/INFO of the third session document (ISO/IEC 7816-4 §12.7.1):
+/// card capabilities `47` with "extended Lc and Le", and extended length
+/// information `7F66` (commands up to `0FFF`, responses up to `1000` bytes),
+/// read when the extended-length policy is `auto` without an ATR indication.
+pub const SESSION_EF_ATR_INFO: [u8; 16] =
+    [0x47, 0x03, 0x00, 0x00, 0x40, 0x7F, 0x66, 0x08, 0x02, 0x02, 0x0F, 0xFF, 0x02, 0x02, 0x10, 0x00];
 
 /// The least DG2 size of the third session document: past the last offset
 /// the even-INS READ BINARY can address (`MAX_B0_OFFSET`).

@@ -67,6 +67,49 @@ fn session_sm_genuine_seeds_replay_whole_sessions() {
     }
 }
 
+/// The `session_sm` seeds for the extended-length policies (the harness's
+/// flags bits 4–6) replay with the decision their names say and every data
+/// group's hash valid; those whose Active Authentication answer was replaced
+/// replay as reads that report it failed.
+#[test]
+fn session_sm_policy_and_active_authentication_seeds_replay_as_named() {
+    use mrtdd::protocol::authenticity::ChipCheck;
+    use mrtdd::protocol::extended_length::{Decision, Source};
+    use mrtdd::protocol::verify::HashCheck;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/session_sm");
+    let replay = |name: &str| {
+        let bytes = std::fs::read(dir.join(format!("{name}.bin"))).unwrap();
+        let read = harness::session_sm_read(&bytes).unwrap_or_else(|| panic!("{name} should replay"));
+        assert!(!read.hashes.data_groups.is_empty(), "{name}");
+        assert!(read.hashes.data_groups.values().all(|c| *c == HashCheck::Valid), "{name}");
+        read
+    };
+    let on = |max_response, source| Decision { enabled: true, max_response, source };
+    for (name, decision) in [
+        ("valid-td3-extended-on-genuine", on(None, Source::Configured)),
+        ("valid-td3-rsa-aa-large-dg2-auto-ef-atr-info-genuine", on(Some(0x1000), Source::AtrInfo)),
+        ("valid-cccd-auto-atr-reader-1k-genuine", on(Some(1_024), Source::Atr)),
+        ("valid-cccd-rsa-aa-auto-remembered-genuine", on(Some(600), Source::Remembered)),
+        (
+            "valid-td3-auto-reader-too-small-genuine",
+            Decision { enabled: false, max_response: None, source: Source::Reader },
+        ),
+    ] {
+        assert_eq!(replay(name).extended_length, decision, "{name}");
+    }
+    for name in [
+        "valid-cccd-rsa-aa-signature-short-fails",
+        "valid-cccd-rsa-aa-signature-not-below-modulus-fails",
+        "valid-cccd-rsa-aa-signature-not-9796-2-fails",
+        "valid-cccd-rsa-aa-refused-6982-fails",
+        "valid-cccd-ecdsa-aa-signature-wrong-fails",
+    ] {
+        let read = replay(name);
+        assert_eq!(read.chip_authentication, ChipCheck::Passed, "{name}");
+        assert_eq!(read.active_authentication, ChipCheck::Failed, "{name}");
+    }
+}
+
 #[test]
 fn every_corpus_folder_has_a_harness() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
@@ -362,7 +405,7 @@ fn write_limit_seeds() {
 #[test]
 #[ignore = "writes files; run after changing the software chip or a session harness"]
 fn write_session_seeds() {
-    use mrtdd::chip::{Document, Randomness, ScriptedAnswer, SoftwareChip};
+    use mrtdd::chip::{Document, PaceCipher, PaceCurve, PaceSuite, Randomness, ScriptedAnswer, SoftwareChip};
     use mrtdd::protocol::apdu::{ResponseApdu, StatusWord};
     use mrtdd::protocol::error::TransportError;
     use mrtdd::protocol::mrz::Mrz;
@@ -383,25 +426,31 @@ fn write_session_seeds() {
             Ok(answer)
         }
     }
-    let record = |doc: &Document, key: &AccessKey| {
+    // A session with the options of the harness's flags byte.
+    let record_with = |doc: &Document, key: &AccessKey, flags: u8| {
         let mut chip = SoftwareChip::new(doc.clone());
         chip.set_randomness(Randomness::Seeded(harness::SESSION_CHIP_RANDOMNESS));
         chip.record_protected_answers();
         let mut rec = Recorder { chip, answers: Vec::new() };
         let read =
-            read_document_with_rng(&mut rec, key, &ReadOptions::default(), &mut NoHooks, &mut harness::session_rng());
+            read_document_with_rng(&mut rec, key, &harness::options(flags), &mut NoHooks, &mut harness::session_rng());
         read.unwrap();
         let protected = rec.chip.take_recording();
         (rec.answers, protected)
     };
-    let plain_input = |key: u8, answers: &[Vec<u8>]| {
-        let mut out = vec![key, 0];
+    let record = |doc: &Document, key: &AccessKey| {
+        assert_eq!(format!("{:?}", harness::options(0)), format!("{:?}", ReadOptions::default()));
+        record_with(doc, key, 0)
+    };
+    let plain_input_with = |key: u8, flags: u8, answers: &[Vec<u8>]| {
+        let mut out = vec![key, flags];
         for a in answers {
             out.extend((a.len() as u16).to_be_bytes());
             out.extend(a);
         }
         out
     };
+    let plain_input = |key: u8, answers: &[Vec<u8>]| plain_input_with(key, 0, answers);
     let script = |protected: &[(u8, ResponseApdu)]| -> Vec<ScriptedAnswer> {
         protected
             .iter()
@@ -452,6 +501,69 @@ fn write_session_seeds() {
         answer.sw = StatusWord::OK;
     }
     write("session_sm", "invalid-td3-hostile-11-too-much", &harness::session_sm_input(0, 0, &too_much));
+
+    // Extended length by each policy of the harness's flags bits 4–6: forced
+    // on; `auto` reading EF.ATR/INFO (the third document's: 4 KiB responses,
+    // so its large DG2 comes in extended chunks); `auto` with an ATR saying
+    // yes and a 1 KiB reader (chunks fitted to the reader); a remembered
+    // decision; a reader too small. The daemon's default is `auto`.
+    for (n, flags, name) in [
+        (0u8, 0x10u8, "valid-td3-extended-on-genuine"),
+        (2, 0x20, "valid-td3-rsa-aa-large-dg2-auto-ef-atr-info-genuine"),
+        (1, 0x40, "valid-cccd-auto-atr-reader-1k-genuine"),
+        (3, 0x70, "valid-cccd-rsa-aa-auto-remembered-genuine"),
+        (0, 0x30, "valid-td3-auto-reader-too-small-genuine"),
+    ] {
+        let doc = &harness::session_documents()[usize::from(n)];
+        let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
+        let (_, protected) = record_with(doc, &key, flags);
+        write("session_sm", name, &harness::session_sm_input(n, flags, &script(&protected)));
+    }
+    // Active Authentication answered with a bad signature or refused: the
+    // read succeeds and reports it failed (RSA: the length and range checks
+    // before ISO/IEC 9796-2; ECDSA: a signature that does not verify).
+    let internal_authenticate = |n: u8, answer: ResponseApdu| {
+        let doc = &harness::session_documents()[usize::from(n)];
+        let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
+        let (_, protected) = record(doc, &key);
+        let mut script = script(&protected);
+        let at = protected.iter().position(|(ins, _)| *ins == 0x88).unwrap();
+        script[at] = ScriptedAnswer::Protected(answer);
+        harness::session_sm_input(n, 0, &script)
+    };
+    let signature = |bytes: Vec<u8>| ResponseApdu { data: bytes, sw: StatusWord::OK };
+    for (n, name, answer) in [
+        (3, "valid-cccd-rsa-aa-signature-short-fails", signature(vec![0x55; 100])),
+        (3, "valid-cccd-rsa-aa-signature-not-below-modulus-fails", signature(vec![0xFF; 128])),
+        (3, "valid-cccd-rsa-aa-signature-not-9796-2-fails", signature(vec![0x55; 128])),
+        (3, "valid-cccd-rsa-aa-refused-6982-fails", ResponseApdu::status(StatusWord::SECURITY_STATUS_NOT_SATISFIED)),
+        (1, "valid-cccd-ecdsa-aa-signature-wrong-fails", signature(vec![0x55; 64])),
+    ] {
+        write("session_sm", name, &internal_authenticate(n, answer));
+    }
+
+    // session_plain: EF.ATR/INFO from the input (the specimen has none, the
+    // third document's says yes); PACE with 3DES; a PACE encrypted nonce of
+    // a wrong length; a wrong CAN (`6300` to the first GENERAL AUTHENTICATE).
+    let (answers, _) = record_with(td3, &td3_key, 0x20);
+    write("session_plain", "valid-td3-bac-auto-no-ef-atr-info", &plain_input_with(0, 0x20, &answers));
+    let (answers, _) = record_with(td3_rsa, &td3_key, 0x20);
+    write("session_plain", "valid-td3-bac-auto-ef-atr-info-extended", &plain_input_with(0, 0x20, &answers));
+    let cccd_des3 = mrtdd::chip::DocumentBuilder::cccd_demo()
+        .pace(PaceSuite::new(PaceCipher::Des3, PaceCurve::BrainpoolP256r1))
+        .chip_key_seed(harness::SESSION_CHIP_KEY_SEED)
+        .build()
+        .unwrap();
+    let (answers, _) = record(&cccd_des3, &can);
+    write("session_plain", "valid-cccd-pace-can-3des", &plain_input(1, &answers));
+    let (answers, _) = record(cccd, &can);
+    let nonce = answers.iter().position(|a| a.first() == Some(&0x7C)).unwrap();
+    let mut short_nonce = answers[..=nonce].to_vec();
+    short_nonce[nonce] = [&[0x7C, 0x11, 0x80, 0x0F][..], &[0x11; 15], &[0x90, 0x00]].concat();
+    write("session_plain", "invalid-cccd-pace-nonce-15-bytes", &plain_input(1, &short_nonce));
+    let mut wrong_can = answers[..=nonce].to_vec();
+    wrong_can[nonce] = vec![0x63, 0x00];
+    write("session_plain", "invalid-cccd-pace-wrong-can-6300", &plain_input(1, &wrong_can));
 }
 
 /// Writes `fuzz/corpus/<target>/<name>.bin`.

@@ -484,6 +484,15 @@ mod fuzz_seeds {
         let mut sod_indefinite = vec![0x77, 0x80];
         sod_indefinite.extend_from_slice(&sod_ok[4..]);
         sod_indefinite.extend([0, 0]);
+        // A contactless ATR (PC/SC Part 3 §3.1.3.2.3.1) around historical bytes, with its TCK.
+        let atr = |hist: &[u8]| {
+            let mut atr = [&[0x3B, 0x80 | hist.len() as u8, 0x80, 0x01][..], hist].concat();
+            atr.push(atr.iter().skip(1).fold(0, |a, b| a ^ b));
+            atr
+        };
+        // EF.ATR/INFO's extended length information (ISO/IEC 7816-4 §12.7.1): largest command and response.
+        let ext_info =
+            |command: &[u8], response: &[u8]| tlv(0x7F66, &[tlv(0x02, command), tlv(0x02, response)].concat());
         vec![
             ("com", "valid-cccd", cccd_com.clone()),
             ("com", "valid-passport", com(&[0x61, 0x75, 0x6F, 0x6E])),
@@ -552,6 +561,36 @@ mod fuzz_seeds {
             ),
             ("sm_unwrap", "invalid-do87-partial-block", protected_response(Some(&[0x41; 7]), Some([0x90, 0x00]))),
             ("sm_unwrap", "invalid-do87-empty", protected_response(Some(&[]), Some([0x90, 0x00]))),
+            ("atr_info", "valid-atr-capabilities-extended", atr(&[0x80, 0x73, 0x00, 0x00, 0x40])),
+            ("atr_info", "valid-atr-capabilities-short-only", atr(&[0x80, 0x73, 0x00, 0x00, 0x80])),
+            ("atr_info", "valid-atr-service-data-first", atr(&[0x80, 0x31, 0xB0, 0x73, 0xF0, 0x00, 0xC0])),
+            ("atr_info", "valid-atr-category-00-status", atr(&[0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x90, 0x00])),
+            (
+                "atr_info",
+                "valid-atr-contact-t1",
+                vec![0x3B, 0xF5, 0x13, 0x00, 0x00, 0x81, 0x31, 0xFE, 0x45, 0x80, 0x73, 0x00, 0x00, 0x40, 0x5E],
+            ),
+            ("atr_info", "invalid-atr-no-historical-bytes", atr(&[])),
+            ("atr_info", "invalid-atr-td2-missing", vec![0x3B, 0x8F, 0x80]),
+            ("atr_info", "invalid-atr-capabilities-two-bytes", atr(&[0x80, 0x72, 0x00, 0x00])),
+            (
+                "atr_info",
+                "valid-ef-atr-info-capabilities-and-lengths",
+                [tlv(0x47, &[0x00, 0x00, 0x40]), ext_info(&[0x0F, 0xFF], &[0x10, 0x00]), vec![0x00, 0x00]].concat(),
+            ),
+            ("atr_info", "valid-ef-atr-info-lengths-only", ext_info(&[0x01, 0x00, 0x00], &[0x01, 0x00, 0x00])),
+            ("atr_info", "valid-ef-atr-info-response-too-small", ext_info(&[0x01, 0x00], &[0x01, 0x00])),
+            ("atr_info", "valid-ef-atr-info-capabilities-say-no", tlv(0x47, &[0x00, 0x00, 0x00])),
+            (
+                "atr_info",
+                "valid-ef-atr-info-other-objects-ff-padding",
+                [tlv(0x4F, &[0xA0, 0x00, 0x00, 0x02, 0x47, 0x10, 0x01]), tlv(0x47, &[0, 0, 0x40]), vec![0xFF; 4]]
+                    .concat(),
+            ),
+            ("atr_info", "invalid-ef-atr-info-empty", Vec::new()),
+            ("atr_info", "invalid-ef-atr-info-length-integer-5-bytes", ext_info(&[1, 0, 0, 0, 0], &[1, 0, 0, 0, 0])),
+            ("atr_info", "invalid-ef-atr-info-7f66-without-response", tlv(0x7F66, &tlv(0x02, &[0x10, 0x00]))),
+            ("atr_info", "invalid-ef-atr-info-truncated", vec![0x47, 0x03, 0x00]),
             ("response_apdu", "valid-9000", vec![0x90, 0x00]),
             ("response_apdu", "valid-data-9000", [&cccd_com[..], &[0x90, 0x00]].concat()),
             ("response_apdu", "valid-select-ef-com", vec![0x00, 0xA4, 0x02, 0x0C, 0x02, 0x01, 0x1E]),
@@ -606,6 +645,13 @@ mod fuzz_seeds {
                 "dg13" => lds::dg13::parse(&bytes).is_ok(),
                 "dg11" => lds::dg11::parse(&bytes).is_ok(),
                 "dg12" => lds::dg12::parse(&bytes).is_ok(),
+                // As in fuzz/harness.rs: an indication in the ATR or in EF.ATR/INFO.
+                "atr_info" => {
+                    use crate::protocol::extended_length as el;
+                    el::atr_card_capabilities(&bytes).is_some()
+                        || el::parse_atr_info(&bytes)
+                            .is_ok_and(|i| i.extended_lc_le.is_some() || i.max_response.is_some())
+                }
                 // As in fuzz/harness.rs: indefinite lengths allowed.
                 "sod" => lds::sod::parse_with(&bytes, lds::sod::SodOptions { indefinite_lengths: true }).is_ok(),
                 _ => continue,

@@ -1,0 +1,9 @@
+//! Fuzz target `atr_info`: see `fuzz/harness.rs`.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    harness::atr_info(data);
+});
