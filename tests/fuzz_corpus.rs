@@ -99,6 +99,7 @@ fn session_sm_policy_and_active_authentication_seeds_replay_as_named() {
     }
     for name in [
         "valid-cccd-rsa-aa-signature-short-fails",
+        "valid-cccd-rsa-aa-signature-empty-fails",
         "valid-cccd-rsa-aa-signature-not-below-modulus-fails",
         "valid-cccd-rsa-aa-signature-not-9796-2-fails",
         "valid-cccd-rsa-aa-refused-6982-fails",
@@ -534,6 +535,7 @@ fn write_session_seeds() {
     let signature = |bytes: Vec<u8>| ResponseApdu { data: bytes, sw: StatusWord::OK };
     for (n, name, answer) in [
         (3, "valid-cccd-rsa-aa-signature-short-fails", signature(vec![0x55; 100])),
+        (3, "valid-cccd-rsa-aa-signature-empty-fails", signature(Vec::new())),
         (3, "valid-cccd-rsa-aa-signature-not-below-modulus-fails", signature(vec![0xFF; 128])),
         (3, "valid-cccd-rsa-aa-signature-not-9796-2-fails", signature(vec![0x55; 128])),
         (3, "valid-cccd-rsa-aa-refused-6982-fails", ResponseApdu::status(StatusWord::SECURITY_STATUS_NOT_SATISFIED)),
