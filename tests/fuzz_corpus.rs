@@ -111,6 +111,31 @@ fn session_sm_policy_and_active_authentication_seeds_replay_as_named() {
     }
 }
 
+/// The `session_sm` seeds whose DG14 was rewritten replay with the Chip
+/// Authentication outcome ICAO 9303-11 §9.2 implies for it; the rest of the
+/// read is unaffected.
+#[test]
+fn session_sm_dg14_seeds_replay_with_their_chip_authentication_outcome() {
+    use mrtdd::protocol::authenticity::ChipCheck;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/session_sm");
+    for (name, expected) in [
+        ("ca-info-version-2", ChipCheck::NotSupported),
+        // The reader names key 5 in MSE:Set AT; the chip's key has no keyId and it answers 6A88.
+        ("ca-key-ids-match", ChipCheck::Failed),
+        ("ca-key-ids-differ", ChipCheck::NotSupported),
+        ("ca-diffie-hellman", ChipCheck::NotSupported),
+        ("ca-rsa-key", ChipCheck::Failed),
+        ("ca-key-short-point", ChipCheck::Failed),
+        ("ca-key-unknown-curve", ChipCheck::NotSupported),
+        ("ca-no-public-key", ChipCheck::NotSupported),
+    ] {
+        let bytes = std::fs::read(dir.join(format!("valid-cccd-dg14-{name}.bin"))).unwrap();
+        let read = harness::session_sm_read(&bytes).unwrap_or_else(|| panic!("{name} should replay"));
+        assert_eq!(read.chip_authentication, expected, "{name}");
+        assert_eq!(read.active_authentication, ChipCheck::Passed, "{name}");
+    }
+}
+
 #[test]
 fn every_corpus_folder_has_a_harness() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
@@ -544,6 +569,23 @@ fn write_session_seeds() {
         write("session_sm", name, &internal_authenticate(n, answer));
     }
 
+    // Chip Authentication's choice of protocol and key from DG14 (the CCCD's
+    // DG14 rewritten and signed into the SOD; `authenticity::ca`): a
+    // ChipAuthenticationInfo of version 2, key IDs that match or do not, a
+    // Diffie-Hellman protocol, an RSA key, a malformed point, an unknown curve.
+    let cccd_dg14 = cccd.file(0x010E).unwrap().to_vec();
+    for (name, dg14) in dg14_variants(&cccd_dg14, cccd_rsa.file(0x010F).unwrap()) {
+        let doc = mrtdd::chip::DocumentBuilder::cccd_demo()
+            .file(0x010E, dg14)
+            .chip_key_seed(harness::SESSION_CHIP_KEY_SEED)
+            .build()
+            .unwrap();
+        let (_, protected) = record(&doc, &cccd_mrz);
+        let input = harness::session_sm_input(1, 0, &script(&protected));
+        let outcome = if harness::session_sm(&input) { "valid" } else { "invalid" };
+        write("session_sm", &format!("{outcome}-cccd-dg14-{name}"), &input);
+    }
+
     // session_plain: EF.ATR/INFO from the input (the specimen has none, the
     // third document's says yes); PACE with 3DES; a PACE encrypted nonce of
     // a wrong length; a wrong CAN (`6300` to the first GENERAL AUTHENTICATE).
@@ -566,6 +608,77 @@ fn write_session_seeds() {
     let mut wrong_can = answers[..=nonce].to_vec();
     wrong_can[nonce] = vec![0x63, 0x00];
     write("session_plain", "invalid-cccd-pace-wrong-can-6300", &plain_input(1, &wrong_can));
+}
+
+/// The CCCD's DG14 (`6E { SET { SecurityInfo… } }`) with its Chip
+/// Authentication objects changed (ICAO 9303-11 §9.2.5, §9.2.6): each
+/// variant's name and bytes. `dg15` lends its RSA SubjectPublicKeyInfo.
+fn dg14_variants(dg14: &[u8], dg15: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
+    use mrtdd::protocol::tlv::{Reader, children, read_tlv, tlv};
+    /// id-PK-ECDH (0.4.0.127.0.7.2.2.1.2) and the id-CA arc (0.4.0.127.0.7.2.2.3), OID contents.
+    const PK_ECDH: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x01, 0x02];
+    const CA_ARC: &[u8] = &[0x04, 0x00, 0x7F, 0x00, 0x07, 0x02, 0x02, 0x03];
+    let value = |bytes: &[u8]| read_tlv(&mut Reader::new(bytes), "seed").unwrap().value.to_vec();
+    let parts = |bytes: &[u8]| -> Vec<Vec<u8>> {
+        children(&value(bytes), "seed")
+            .map(|c| {
+                let c = c.unwrap();
+                tlv(c.tag, c.value)
+            })
+            .collect()
+    };
+    let infos = parts(&value(dg14)); // the SecurityInfos of the SET
+    let oid_of = |info: &[u8]| value(&parts(info)[0]);
+    let ca_info = infos.iter().position(|i| oid_of(i).starts_with(CA_ARC)).unwrap();
+    let pk_info = infos.iter().position(|i| oid_of(i) == PK_ECDH).unwrap();
+    let rebuild = |ca: Vec<Vec<u8>>, pk: Vec<Vec<u8>>| {
+        let mut set = Vec::new();
+        for (i, info) in infos.iter().enumerate() {
+            let fields = if i == ca_info {
+                &ca
+            } else if i == pk_info {
+                &pk
+            } else {
+                &parts(info)
+            };
+            set.extend(tlv(0x30, &fields.concat()));
+        }
+        tlv(0x6E, &tlv(0x31, &set))
+    };
+    let ca = parts(&infos[ca_info]);
+    let pk = parts(&infos[pk_info]);
+    let with = |fields: &[Vec<u8>], extra: Vec<u8>| [fields.to_vec(), vec![extra]].concat();
+    let key_id = |id: u8| tlv(0x02, &[id]);
+    let mut ca_v2 = ca.clone();
+    ca_v2[1] = tlv(0x02, &[2]);
+    let mut ca_dh = ca.clone();
+    let mut dh_oid = value(&ca[0]);
+    dh_oid[8] = 0x01; // id-CA-DH instead of id-CA-ECDH
+    ca_dh[0] = tlv(0x06, &dh_oid);
+    let spki_with = |algorithm: Vec<u8>, key: Vec<u8>| tlv(0x30, &[algorithm, tlv(0x03, &key)].concat());
+    let spki = parts(&pk[1]);
+    let mut pk_rsa = pk.clone();
+    pk_rsa[1] = value(dg15); // DG15 = 6F { SubjectPublicKeyInfo }
+    let mut pk_short_point = pk.clone();
+    pk_short_point[1] = spki_with(spki[0].clone(), [&[0x00, 0x04][..], &[0x11; 10]].concat());
+    let mut pk_unknown_curve = pk.clone();
+    let ec_public_key = parts(&spki[0])[0].clone();
+    pk_unknown_curve[1] =
+        spki_with(tlv(0x30, &[ec_public_key, tlv(0x06, &[0x2A, 0x03, 0x04])].concat()), value(&spki[1]));
+    vec![
+        ("ca-info-version-2", rebuild(ca_v2, pk.clone())),
+        ("ca-key-ids-match", rebuild(with(&ca, key_id(5)), with(&pk, key_id(5)))),
+        ("ca-key-ids-differ", rebuild(with(&ca, key_id(5)), with(&pk, key_id(6)))),
+        ("ca-diffie-hellman", rebuild(ca_dh, pk.clone())),
+        ("ca-rsa-key", rebuild(ca.clone(), pk_rsa)),
+        ("ca-key-short-point", rebuild(ca.clone(), pk_short_point)),
+        ("ca-key-unknown-curve", rebuild(ca.clone(), pk_unknown_curve)),
+        ("ca-no-public-key", {
+            let others: Vec<u8> =
+                infos.iter().enumerate().filter(|(i, _)| *i != pk_info).flat_map(|(_, info)| info.clone()).collect();
+            tlv(0x6E, &tlv(0x31, &others))
+        }),
+    ]
 }
 
 /// Writes `fuzz/corpus/<target>/<name>.bin`.
