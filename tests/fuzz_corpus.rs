@@ -600,6 +600,32 @@ fn write_session_seeds() {
         .unwrap();
     let (answers, _) = record(&cccd_des3, &can);
     write("session_plain", "valid-cccd-pace-can-3des", &plain_input(1, &answers));
+    // PACE on the other curves the reader implements (parameter IDs 12, 15, 16, 18), each with another cipher.
+    for (name, cipher, curve) in [
+        ("valid-cccd-pace-can-p256-aes128", PaceCipher::Aes128, PaceCurve::NistP256),
+        ("valid-cccd-pace-can-p384-aes192", PaceCipher::Aes192, PaceCurve::NistP384),
+        ("valid-cccd-pace-can-bp384-aes256", PaceCipher::Aes256, PaceCurve::BrainpoolP384r1),
+        ("valid-cccd-pace-can-p521-aes256", PaceCipher::Aes256, PaceCurve::NistP521),
+    ] {
+        let doc = mrtdd::chip::DocumentBuilder::cccd_demo()
+            .pace(PaceSuite::new(cipher, curve))
+            .chip_key_seed(harness::SESSION_CHIP_KEY_SEED)
+            .build()
+            .unwrap();
+        let (answers, _) = record(&doc, &can);
+        write("session_plain", name, &plain_input(1, &answers));
+    }
+    // Answers that never end: 61xx past MAX_GET_RESPONSE_ROUNDS, and a chained
+    // response past MAX_CHAINED_RESPONSE (to the first command, SELECT MF).
+    use mrtdd::protocol::transceive::{MAX_CHAINED_RESPONSE, MAX_GET_RESPONSE_ROUNDS};
+    let endless: Vec<Vec<u8>> = std::iter::once(vec![0x61, 0x01])
+        .chain(std::iter::repeat_n(vec![0xAA, 0x61, 0x01], MAX_GET_RESPONSE_ROUNDS))
+        .collect();
+    write("session_plain", "invalid-get-response-more-than-max-rounds", &plain_input(0, &endless));
+    let half = MAX_CHAINED_RESPONSE / 2 + 1;
+    let chained = [[vec![0xAA; half], vec![0x61, 0x00]].concat(), [vec![0xBB; half], vec![0x90, 0x00]].concat()];
+    write("session_plain", "invalid-chained-response-over-max", &plain_input(0, &chained));
+
     let (answers, _) = record(cccd, &can);
     let nonce = answers.iter().position(|a| a.first() == Some(&0x7C)).unwrap();
     let mut short_nonce = answers[..=nonce].to_vec();
