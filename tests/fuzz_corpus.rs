@@ -97,6 +97,11 @@ fn session_sm_policy_and_active_authentication_seeds_replay_as_named() {
     ] {
         assert_eq!(replay(name).extended_length, decision, "{name}");
     }
+    for name in ["valid-cccd-session-lost-at-aa-recovered", "valid-cccd-rsa-aa-session-lost-at-aa-recovered"] {
+        let read = replay(name);
+        assert_eq!(read.chip_authentication, ChipCheck::Passed, "{name}");
+        assert_eq!(read.active_authentication, ChipCheck::Passed, "{name}");
+    }
     for name in [
         "valid-cccd-rsa-aa-signature-short-fails",
         "valid-cccd-rsa-aa-signature-empty-fails",
@@ -557,6 +562,24 @@ fn write_session_seeds() {
         script[at] = ScriptedAnswer::Protected(answer);
         harness::session_sm_input(n, 0, &script)
     };
+    // The session lost at INTERNAL AUTHENTICATE (`6987` in the clear): the
+    // reader re-authenticates (PACE, Chip Authentication), returns to DG15's
+    // recovery point and runs Active Authentication again, every step answered
+    // genuinely.
+    for (n, name) in
+        [(1u8, "valid-cccd-session-lost-at-aa-recovered"), (3, "valid-cccd-rsa-aa-session-lost-at-aa-recovered")]
+    {
+        let doc = &harness::session_documents()[usize::from(n)];
+        let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
+        let (_, protected) = record(doc, &key);
+        let mut script = script(&protected);
+        let at = protected.iter().position(|(ins, _)| *ins == 0x88).unwrap();
+        let rest = script.split_off(at + 1);
+        script[at] = ScriptedAnswer::Raw(vec![0x69, 0x87]);
+        script.extend(std::iter::repeat_n(ScriptedAnswer::Genuine, 40));
+        script.extend(rest);
+        write("session_sm", name, &harness::session_sm_input(n, 0, &script));
+    }
     let signature = |bytes: Vec<u8>| ResponseApdu { data: bytes, sw: StatusWord::OK };
     for (n, name, answer) in [
         (3, "valid-cccd-rsa-aa-signature-short-fails", signature(vec![0x55; 100])),
