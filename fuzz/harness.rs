@@ -36,6 +36,7 @@ pub const TARGETS: &[&str] = &[
     "passive_authentication",
     "session_plain",
     "session_sm",
+    "sse",
 ];
 
 /// Runs the harness called `target`; `None` for an unknown name.
@@ -65,6 +66,7 @@ pub fn run(target: &str, data: &[u8]) -> Option<bool> {
         "passive_authentication" => passive_authentication(data),
         "session_plain" => session_plain(data),
         "session_sm" => session_sm(data),
+        "sse" => sse(data),
         _ => return None,
     })
 }
@@ -752,4 +754,43 @@ pub fn session_sm_input(document: u8, flags: u8, script: &[mrtdd::chip::Scripted
         out.extend(record);
     }
     out
+}
+
+/// The client's `text/event-stream` parser (`client::sse::SseParser`, what
+/// `mrtdctl events` reads from the daemon's socket): byte 0 picks a chunk
+/// size, the rest is the stream. Fed whole, one byte at a time and in chunks
+/// of `1 + byte 0 % 61` bytes, it must dispatch the same events or break the
+/// same limit; a parser that failed stays failed; no event type is empty or
+/// holds a line end, no data holds a CR or exceeds `MAX_EVENT_BYTES`. True if
+/// an event was dispatched.
+pub fn sse(data: &[u8]) -> bool {
+    use mrtdd::client::sse::{MAX_EVENT_BYTES, SseError, SseEvent, SseParser};
+    let [k, stream @ ..] = data else { return false };
+    let feed = |size: usize| -> (Vec<SseEvent>, Option<SseError>) {
+        let mut parser = SseParser::new();
+        let mut events = Vec::new();
+        for chunk in stream.chunks(size.max(1)) {
+            match parser.push(chunk) {
+                Ok(more) => events.extend(more),
+                Err(e) => {
+                    assert_eq!(parser.push(b"\n\n"), Err(e), "a failed parser stays failed");
+                    return (events, Some(e));
+                }
+            }
+        }
+        (events, None)
+    };
+    let (events, error) = feed(stream.len());
+    for size in [1, 1 + usize::from(*k) % 61] {
+        let (other, other_error) = feed(size);
+        assert_eq!(other_error, error, "chunks of {size}");
+        if error.is_none() {
+            assert_eq!(other, events, "chunks of {size}");
+        }
+    }
+    for e in &events {
+        assert!(!e.event.is_empty() && !e.event.contains(['\r', '\n']));
+        assert!(!e.data.contains('\r') && e.data.len() <= MAX_EVENT_BYTES);
+    }
+    !events.is_empty()
 }

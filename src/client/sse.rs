@@ -282,6 +282,44 @@ mod tests {
         assert_eq!(result, Err(SseError::EventTooLarge));
     }
 
+    /// Seeds of the `sse` fuzz target (`fuzz/harness.rs`): byte 0 picks a
+    /// chunk size, the rest is the stream. `valid-*` dispatch an event.
+    fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
+        let seed = |k: u8, stream: &[u8]| [&[k][..], stream].concat();
+        vec![
+            ("valid-every-line-ending", seed(7, STREAM)),
+            ("valid-daemon-events", seed(3, b": keep-alive\n\nevent: reader_added\ndata: {\"reader\":\"ACS ACR1252 1S CL Reader PICC 0\"}\n\nevent: card_inserted\ndata: {}\n\n")),
+            ("valid-utf8-split", seed(2, "data: Nguyễn\n\n".as_bytes())),
+            ("valid-field-without-colon", seed(0, b"data\n\nevent\ndata:\n\n")),
+            ("valid-bom-then-crlf", seed(1, b"\xEF\xBB\xBFdata: a\r\n\r\n")),
+            ("invalid-second-bom-is-part-of-the-field-name", seed(1, b"\xEF\xBB\xBF\xEF\xBB\xBFdata: a\n\n")),
+            ("valid-cr-only", seed(4, b"event: x\rdata: 1\rdata: 2\r\r")),
+            ("valid-invalid-utf8", seed(5, b"event: \xFF\xFE\ndata: \xC3\x28\n\n")),
+            ("invalid-no-blank-line", seed(6, b"event: tail\ndata: x\n")),
+            ("invalid-no-data", seed(6, b"event: no_data\nid: 7\nretry: 10\n\n")),
+            ("invalid-partial-bom", seed(1, b"\xEF\xBB\n\n")),
+            ("invalid-empty", seed(0, b"")),
+        ]
+    }
+
+    #[test]
+    fn fuzz_seeds_are_well_labelled() {
+        for (name, bytes) in fuzz_seeds() {
+            let dispatched = !SseParser::new().push(&bytes[1..]).unwrap().is_empty();
+            assert_eq!(dispatched, name.starts_with("valid-"), "{name}");
+        }
+    }
+
+    #[test]
+    #[ignore = "writes files; run after changing a seed"]
+    fn write_fuzz_seeds() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/sse");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, bytes) in fuzz_seeds() {
+            std::fs::write(dir.join(format!("{name}.bin")), bytes).unwrap();
+        }
+    }
+
     #[test]
     fn debug_does_not_print_data() {
         assert_eq!(format!("{:?}", ev("x", "secret")), "SseEvent(x, 6 bytes)");

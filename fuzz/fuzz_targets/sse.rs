@@ -1,0 +1,9 @@
+//! Fuzz target `sse`: see `fuzz/harness.rs`.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    harness::sse(data);
+});
