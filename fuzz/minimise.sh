@@ -21,7 +21,7 @@ for t in "$@"; do
     for f in corpus/"$t"/*; do
         basename "$f" | grep -Eqx '[0-9a-f]{40}' || cp "$f" "$new/"
     done
-    "$BIN/$t" -merge=1 -rss_limit_mb=2048 -timeout=10 "$new" corpus/"$t" >"$new.log" 2>&1 ||
+    "$BIN/$t" -merge=1 -rss_limit_mb=2048 -timeout=10 -artifact_prefix="artifacts/$t/" "$new" corpus/"$t" >"$new.log" 2>&1 ||
         { echo "$t: merge failed, see $new.log" >&2; rm -rf "$new"; exit 1; }
     before=$(sh own-coverage.sh "$t" | sed -n 's/^  mrtdd src: *//p')
     after=$(sh own-coverage.sh "$t" "$new" | sed -n 's/^  mrtdd src: *//p')
