@@ -259,7 +259,8 @@ pub fn atr_info(data: &[u8]) -> bool {
     };
     let hist = el::historical_bytes(data);
     if let Some(hist) = hist {
-        assert!(hist.len() <= data.len());
+        // T0's low nibble is K, the number of historical bytes (ISO/IEC 7816-3 §8.2.2).
+        assert_eq!(data.get(1).map(|t0| usize::from(t0 & 0x0F)), Some(hist.len()));
     }
     let capabilities = el::atr_card_capabilities(data);
     assert!(capabilities.is_none() || hist.is_some(), "capabilities outside the historical bytes");
@@ -281,13 +282,20 @@ pub fn atr_info(data: &[u8]) -> bool {
                     d.source == Source::Atr,
                     capabilities.is_some() && reader.is_none_or(|r| r >= MIN_USEFUL_RESPONSE)
                 );
+                if d.source == Source::Atr {
+                    assert_eq!(Some(d.enabled), capabilities, "the ATR's answer decides");
+                }
                 check(d, reader);
             }
             Step::ReadAtrInfo => {
                 assert!(capabilities.is_none());
                 let d = el::decide_with_atr_info(&policy, info.as_ref().ok());
-                if info.is_err() {
-                    assert_eq!(d, Decision { enabled: false, max_response: None, source: Source::NoIndication });
+                match &info {
+                    Err(_) => {
+                        assert_eq!(d, Decision { enabled: false, max_response: None, source: Source::NoIndication })
+                    }
+                    Ok(i) if i.extended_lc_le == Some(false) => assert!(!d.enabled, "card capabilities say no"),
+                    Ok(_) => {}
                 }
                 check(d, reader);
             }
