@@ -538,6 +538,14 @@ fn write_session_seeds() {
     // so its large DG2 comes in extended chunks); `auto` with an ATR saying
     // yes and a 1 KiB reader (chunks fitted to the reader); a remembered
     // decision; a reader too small. The daemon's default is `auto`.
+    // Harness document `n` read genuinely with the options of `flags`: its
+    // script, and where INTERNAL AUTHENTICATE is in it.
+    let session_script = |n: u8, flags: u8| {
+        let doc = &harness::session_documents()[usize::from(n)];
+        let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
+        let (_, protected) = record_with(doc, &key, flags);
+        (script(&protected), protected.iter().position(|(ins, _)| *ins == 0x88))
+    };
     for (n, flags, name) in [
         (0u8, 0x10u8, "valid-td3-extended-on-genuine"),
         (2, 0x20, "valid-td3-rsa-aa-large-dg2-auto-ef-atr-info-genuine"),
@@ -545,21 +553,14 @@ fn write_session_seeds() {
         (3, 0x70, "valid-cccd-rsa-aa-auto-remembered-genuine"),
         (0, 0x30, "valid-td3-auto-reader-too-small-genuine"),
     ] {
-        let doc = &harness::session_documents()[usize::from(n)];
-        let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
-        let (_, protected) = record_with(doc, &key, flags);
-        write("session_sm", name, &harness::session_sm_input(n, flags, &script(&protected)));
+        write("session_sm", name, &harness::session_sm_input(n, flags, &session_script(n, flags).0));
     }
     // Active Authentication answered with a bad signature or refused: the
     // read succeeds and reports it failed (RSA: the length and range checks
     // before ISO/IEC 9796-2; ECDSA: a signature that does not verify).
     let internal_authenticate = |n: u8, answer: ResponseApdu| {
-        let doc = &harness::session_documents()[usize::from(n)];
-        let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
-        let (_, protected) = record(doc, &key);
-        let mut script = script(&protected);
-        let at = protected.iter().position(|(ins, _)| *ins == 0x88).unwrap();
-        script[at] = ScriptedAnswer::Protected(answer);
+        let (mut script, at) = session_script(n, 0);
+        script[at.unwrap()] = ScriptedAnswer::Protected(answer);
         harness::session_sm_input(n, 0, &script)
     };
     // The session lost at INTERNAL AUTHENTICATE (`6987` in the clear): the
@@ -569,11 +570,8 @@ fn write_session_seeds() {
     for (n, name) in
         [(1u8, "valid-cccd-session-lost-at-aa-recovered"), (3, "valid-cccd-rsa-aa-session-lost-at-aa-recovered")]
     {
-        let doc = &harness::session_documents()[usize::from(n)];
-        let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
-        let (_, protected) = record(doc, &key);
-        let mut script = script(&protected);
-        let at = protected.iter().position(|(ins, _)| *ins == 0x88).unwrap();
+        let (mut script, at) = session_script(n, 0);
+        let at = at.unwrap();
         let rest = script.split_off(at + 1);
         script[at] = ScriptedAnswer::Raw(vec![0x69, 0x87]);
         script.extend(std::iter::repeat_n(ScriptedAnswer::Genuine, 40));

@@ -200,7 +200,7 @@ mod tests {
         out
     }
 
-    const STREAM: &[u8] = b"\xEF\xBB\xBF: keep-alive\n\
+    pub(super) const STREAM: &[u8] = b"\xEF\xBB\xBF: keep-alive\n\
         event: read_started\n\
         data: {\"read_id\":\"r1\",\"reader\":\"R\"}\n\
         \n\
@@ -282,9 +282,29 @@ mod tests {
         assert_eq!(result, Err(SseError::EventTooLarge));
     }
 
+    #[test]
+    fn fuzz_seeds_are_well_labelled() {
+        for (name, bytes) in super::fuzz_seeds::fuzz_seeds() {
+            let dispatched = !SseParser::new().push(&bytes[1..]).unwrap().is_empty();
+            assert_eq!(dispatched, name.starts_with("valid-"), "{name}");
+        }
+    }
+
+    #[test]
+    fn debug_does_not_print_data() {
+        assert_eq!(format!("{:?}", ev("x", "secret")), "SseEvent(x, 6 bytes)");
+    }
+}
+
+/// Fuzz seeds, in a module of their own so the seed writer can reach them.
+#[cfg(test)]
+pub(crate) mod fuzz_seeds {
+    use super::tests::STREAM;
+
     /// Seeds of the `sse` fuzz target (`fuzz/harness.rs`): byte 0 picks a
     /// chunk size, the rest is the stream. `valid-*` dispatch an event.
-    fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    /// Written by `protocol::verify`'s `write_fuzz_seeds`.
+    pub(crate) fn fuzz_seeds() -> Vec<(&'static str, Vec<u8>)> {
         let seed = |k: u8, stream: &[u8]| [&[k][..], stream].concat();
         vec![
             ("valid-every-line-ending", seed(7, STREAM)),
@@ -300,28 +320,5 @@ mod tests {
             ("invalid-partial-bom", seed(1, b"\xEF\xBB\n\n")),
             ("invalid-empty", seed(0, b"")),
         ]
-    }
-
-    #[test]
-    fn fuzz_seeds_are_well_labelled() {
-        for (name, bytes) in fuzz_seeds() {
-            let dispatched = !SseParser::new().push(&bytes[1..]).unwrap().is_empty();
-            assert_eq!(dispatched, name.starts_with("valid-"), "{name}");
-        }
-    }
-
-    #[test]
-    #[ignore = "writes files; run after changing a seed"]
-    fn write_fuzz_seeds() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/sse");
-        std::fs::create_dir_all(&dir).unwrap();
-        for (name, bytes) in fuzz_seeds() {
-            std::fs::write(dir.join(format!("{name}.bin")), bytes).unwrap();
-        }
-    }
-
-    #[test]
-    fn debug_does_not_print_data() {
-        assert_eq!(format!("{:?}", ev("x", "secret")), "SseEvent(x, 6 bytes)");
     }
 }

@@ -627,7 +627,8 @@ mod fuzz_seeds {
     #[ignore = "writes files; run after changing a builder"]
     fn write_fuzz_seeds() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-        for (target, name, bytes) in seeds().into_iter().chain(chip_seeds()) {
+        let sse = crate::client::sse::fuzz_seeds::fuzz_seeds().into_iter().map(|(name, bytes)| ("sse", name, bytes));
+        for (target, name, bytes) in seeds().into_iter().chain(chip_seeds()).chain(sse) {
             let dir = root.join(target);
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join(format!("{name}.bin")), bytes).unwrap();
