@@ -436,61 +436,23 @@ fn write_limit_seeds() {
 #[test]
 #[ignore = "writes files; run after changing the software chip or a session harness"]
 fn write_session_seeds() {
-    use mrtdd::chip::{Document, PaceCipher, PaceCurve, PaceSuite, Randomness, ScriptedAnswer, SoftwareChip};
+    use mrtdd::chip::{Document, PaceCipher, PaceCurve, PaceSuite, ScriptedAnswer};
     use mrtdd::protocol::apdu::{ResponseApdu, StatusWord};
-    use mrtdd::protocol::error::TransportError;
     use mrtdd::protocol::mrz::Mrz;
-    use mrtdd::protocol::read::NoHooks;
-    use mrtdd::protocol::session::{AccessKey, ReadOptions, read_document_with_rng};
-    use mrtdd::protocol::transceive::Transceive;
+    use mrtdd::protocol::session::{AccessKey, ReadOptions};
 
     let write = seed_writer();
-    // Whole sessions, recorded with the harness's deterministic randomness.
-    struct Recorder {
-        chip: SoftwareChip,
-        answers: Vec<Vec<u8>>,
-    }
-    impl Transceive for Recorder {
-        fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
-            let answer = self.chip.transceive(command)?;
-            self.answers.push(answer.clone());
-            Ok(answer)
-        }
-    }
-    // A session with the options of the harness's flags byte.
+    // A session with the options of the harness's flags byte, which must succeed.
     let record_with = |doc: &Document, key: &AccessKey, flags: u8| {
-        let mut chip = SoftwareChip::new(doc.clone());
-        chip.set_randomness(Randomness::Seeded(harness::SESSION_CHIP_RANDOMNESS));
-        chip.record_protected_answers();
-        let mut rec = Recorder { chip, answers: Vec::new() };
-        let read =
-            read_document_with_rng(&mut rec, key, &harness::options(flags), &mut NoHooks, &mut harness::session_rng());
+        let (read, answers, protected) = record_session(doc, key, flags);
         read.unwrap();
-        let protected = rec.chip.take_recording();
-        (rec.answers, protected)
+        (answers, protected)
     };
     let record = |doc: &Document, key: &AccessKey| {
         assert_eq!(format!("{:?}", harness::options(0)), format!("{:?}", ReadOptions::default()));
         record_with(doc, key, 0)
     };
-    let plain_input_with = |key: u8, flags: u8, answers: &[Vec<u8>]| {
-        let mut out = vec![key, flags];
-        for a in answers {
-            out.extend((a.len() as u16).to_be_bytes());
-            out.extend(a);
-        }
-        out
-    };
     let plain_input = |key: u8, answers: &[Vec<u8>]| plain_input_with(key, 0, answers);
-    let script = |protected: &[(u8, ResponseApdu)]| -> Vec<ScriptedAnswer> {
-        protected
-            .iter()
-            .map(|(ins, answer)| match ins {
-                0x22 | 0x86 | 0x88 => ScriptedAnswer::Genuine,
-                _ => ScriptedAnswer::Protected(answer.clone()),
-            })
-            .collect()
-    };
     let can = AccessKey::Can(zeroize::Zeroizing::new(harness::SESSION_CAN.to_owned()));
     let qr = AccessKey::CccdQr(Box::new(mrtdd::protocol::cccd_qr::parse(harness::SESSION_QR).unwrap()));
     // The harness's documents: their chip keys are seeded, so DG14/DG15 as
@@ -507,16 +469,16 @@ fn write_session_seeds() {
     write("session_plain", "valid-cccd-qr", &plain_input(2, &answers));
     let (_, cccd_protected) = record(cccd, &cccd_mrz);
 
-    let td3_script = script(&td3_protected);
+    let td3_script = sm_script(&td3_protected);
     write("session_sm", "valid-td3-genuine", &harness::session_sm_input(0, 0, &td3_script));
-    write("session_sm", "valid-cccd-genuine", &harness::session_sm_input(1, 0, &script(&cccd_protected)));
+    write("session_sm", "valid-cccd-genuine", &harness::session_sm_input(1, 0, &sm_script(&cccd_protected)));
     for (n, name, doc) in [
         (2, "valid-td3-rsa-aa-3des-ca-large-dg2-genuine", td3_rsa),
         (3, "valid-cccd-rsa-aa-aes256-ca-genuine", cccd_rsa),
     ] {
         let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
         let (_, protected) = record(doc, &key);
-        write("session_sm", name, &harness::session_sm_input(n, 0, &script(&protected)));
+        write("session_sm", name, &harness::session_sm_input(n, 0, &sm_script(&protected)));
     }
     let mut lost = td3_script.clone();
     lost.insert(0, ScriptedAnswer::Raw(vec![0x69, 0x87]));
@@ -544,7 +506,7 @@ fn write_session_seeds() {
         let doc = &harness::session_documents()[usize::from(n)];
         let key = AccessKey::Mrz(Mrz::parse(doc.mrz()).unwrap().bac_key());
         let (_, protected) = record_with(doc, &key, flags);
-        (script(&protected), protected.iter().position(|(ins, _)| *ins == 0x88))
+        (sm_script(&protected), protected.iter().position(|(ins, _)| *ins == 0x88))
     };
     for (n, flags, name) in [
         (0u8, 0x10u8, "valid-td3-extended-on-genuine"),
@@ -602,7 +564,7 @@ fn write_session_seeds() {
             .build()
             .unwrap();
         let (_, protected) = record(&doc, &cccd_mrz);
-        let input = harness::session_sm_input(1, 0, &script(&protected));
+        let input = harness::session_sm_input(1, 0, &sm_script(&protected));
         let outcome = if harness::session_sm(&input) { "valid" } else { "invalid" };
         write("session_sm", &format!("{outcome}-cccd-dg14-{name}"), &input);
     }
@@ -655,6 +617,88 @@ fn write_session_seeds() {
     let mut wrong_can = answers[..=nonce].to_vec();
     wrong_can[nonce] = vec![0x63, 0x00];
     write("session_plain", "invalid-cccd-pace-wrong-can-6300", &plain_input(1, &wrong_can));
+}
+
+/// Where [`write_cross_seeds`] writes: `fuzz/target/cross-seeds/<session target>/`
+/// (not the corpus: `fuzz/cross-seed.sh` merges in only what adds coverage).
+fn cross_seed_dir(target: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/target/cross-seeds").join(target)
+}
+
+/// The session targets' inputs made from the file parsers' corpora: each
+/// corpus file of `dg1`, `dg2`, `dg11`, `dg12`, `com` and `sod` becomes that
+/// file of the specimen passport, each of `dg13`, `dg14` and `dg15` that file
+/// of the demo CCCD (replaced after signing, `tamper_file`), and each of
+/// `card_access` the CCCD's EF.CardAccess; the software chip then serves it
+/// in a whole session, recorded as a `session_sm` input (key: the document's
+/// MRZ) and a `session_plain` input (the specimen's MRZ key, the CCCD's CAN).
+/// Whatever the parser makes of the file — and whether the read then
+/// succeeds — the session reaches the parser with input the parser's own
+/// fuzzing found interesting, so the session targets need not find every
+/// parser's corners again at their few hundred executions per second.
+#[test]
+#[ignore = "writes fuzz/target/cross-seeds/; run by fuzz/cross-seed.sh"]
+fn write_cross_seeds() {
+    use mrtdd::chip::document::{DocumentBuilder, FID_CARD_ACCESS, FID_COM, FID_SOD, dg_fid};
+    use mrtdd::protocol::mrz::Mrz;
+    use mrtdd::protocol::session::AccessKey;
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let (sm_dir, plain_dir) = (cross_seed_dir("session_sm"), cross_seed_dir("session_plain"));
+    for dir in [&sm_dir, &plain_dir] {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::create_dir_all(dir).unwrap();
+    }
+    let can = AccessKey::Can(zeroize::Zeroizing::new(harness::SESSION_CAN.to_owned()));
+    // (parser target, harness document, where the file goes)
+    enum Slot {
+        File(u16),
+        CardAccess,
+    }
+    let sources = [
+        ("dg1", 0u8, Slot::File(dg_fid(1))),
+        ("dg2", 0, Slot::File(dg_fid(2))),
+        ("dg11", 0, Slot::File(dg_fid(11))),
+        ("dg12", 0, Slot::File(dg_fid(12))),
+        ("com", 0, Slot::File(FID_COM)),
+        ("sod", 0, Slot::File(FID_SOD)),
+        ("dg13", 1, Slot::File(dg_fid(13))),
+        ("dg14", 1, Slot::File(dg_fid(14))),
+        ("dg15", 1, Slot::File(dg_fid(15))),
+        ("card_access", 1, Slot::CardAccess),
+    ];
+    let mut written = 0usize;
+    for (source, doc, slot) in sources {
+        let mut files: Vec<_> = std::fs::read_dir(corpus.join(source)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for path in files {
+            let bytes = std::fs::read(&path).unwrap();
+            let builder = if doc == 0 { DocumentBuilder::td3_specimen() } else { DocumentBuilder::cccd_demo() };
+            let builder = match slot {
+                Slot::File(fid) => builder.tamper_file(fid, bytes),
+                Slot::CardAccess => builder.mf_file(FID_CARD_ACCESS, bytes),
+            };
+            let document = builder.chip_key_seed(harness::SESSION_CHIP_KEY_SEED).build().unwrap();
+            let name = format!("{source}-{}", path.file_name().unwrap().to_string_lossy());
+            // session_plain: the specimen with its MRZ key (key byte 0), the CCCD with its CAN (1).
+            let plain_key =
+                if doc == 0 { AccessKey::Mrz(Mrz::parse(document.mrz()).unwrap().bac_key()) } else { can.clone() };
+            let (_, answers, protected) = record_session(&document, &plain_key, 0);
+            std::fs::write(plain_dir.join(&name), plain_input_with(doc, 0, &answers)).unwrap();
+            // session_sm reads with the document's MRZ (PACE-MRZ on the CCCD); EF.CardAccess
+            // is read in the clear, before any protected command, so it has no session_sm input.
+            if let Slot::File(_) = slot {
+                let protected = if doc == 0 {
+                    protected
+                } else {
+                    let key = AccessKey::Mrz(Mrz::parse(document.mrz()).unwrap().bac_key());
+                    record_session(&document, &key, 0).2
+                };
+                std::fs::write(sm_dir.join(&name), harness::session_sm_input(doc, 0, &sm_script(&protected))).unwrap();
+            }
+            written += 1;
+        }
+    }
+    assert!(written > 1_000, "the parser corpora are in fuzz/corpus/: {written} files");
 }
 
 /// The CCCD's DG14 (`6E { SET { SecurityInfo… } }`) with its Chip
@@ -726,6 +770,70 @@ fn dg14_variants(dg14: &[u8], dg15: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
             tlv(0x6E, &tlv(0x31, &others))
         }),
     ]
+}
+
+/// A whole session of the software chip with `doc`, recorded with the
+/// harness's deterministic randomness and the options of its flags byte: the
+/// read's outcome, every raw answer (a `session_plain` script) and every
+/// protected command's INS with its plain answer (for [`sm_script`]).
+#[allow(clippy::type_complexity)]
+fn record_session(
+    doc: &mrtdd::chip::Document,
+    key: &mrtdd::protocol::session::AccessKey,
+    flags: u8,
+) -> (
+    Result<mrtdd::protocol::session::DocumentRead, mrtdd::protocol::error::Error>,
+    Vec<Vec<u8>>,
+    Vec<(u8, mrtdd::protocol::apdu::ResponseApdu)>,
+) {
+    use mrtdd::chip::{Randomness, SoftwareChip};
+    use mrtdd::protocol::error::TransportError;
+    use mrtdd::protocol::read::NoHooks;
+    use mrtdd::protocol::session::read_document_with_rng;
+    use mrtdd::protocol::transceive::Transceive;
+    struct Recorder {
+        chip: SoftwareChip,
+        answers: Vec<Vec<u8>>,
+    }
+    impl Transceive for Recorder {
+        fn transceive(&mut self, command: &[u8]) -> Result<Vec<u8>, TransportError> {
+            let answer = self.chip.transceive(command)?;
+            self.answers.push(answer.clone());
+            Ok(answer)
+        }
+    }
+    let mut chip = SoftwareChip::new(doc.clone());
+    chip.set_randomness(Randomness::Seeded(harness::SESSION_CHIP_RANDOMNESS));
+    chip.record_protected_answers();
+    let mut rec = Recorder { chip, answers: Vec::new() };
+    let read =
+        read_document_with_rng(&mut rec, key, &harness::options(flags), &mut NoHooks, &mut harness::session_rng());
+    let protected = rec.chip.take_recording();
+    (read, rec.answers, protected)
+}
+
+/// A `session_plain` input: the key byte, the flags byte, then each raw answer as a record.
+fn plain_input_with(key: u8, flags: u8, answers: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = vec![key, flags];
+    for a in answers {
+        out.extend((a.len() as u16).to_be_bytes());
+        out.extend(a);
+    }
+    out
+}
+
+/// A `session_sm` script from a recording's protected answers: Chip and
+/// Active Authentication's steps (MSE, GENERAL and INTERNAL AUTHENTICATE)
+/// answered genuinely by the harness's chip, everything else as recorded.
+fn sm_script(protected: &[(u8, mrtdd::protocol::apdu::ResponseApdu)]) -> Vec<mrtdd::chip::ScriptedAnswer> {
+    use mrtdd::chip::ScriptedAnswer;
+    protected
+        .iter()
+        .map(|(ins, answer)| match ins {
+            0x22 | 0x86 | 0x88 => ScriptedAnswer::Genuine,
+            _ => ScriptedAnswer::Protected(answer.clone()),
+        })
+        .collect()
 }
 
 /// Writes `fuzz/corpus/<target>/<name>.bin`.
