@@ -617,8 +617,14 @@ impl Transceive for ScriptedTransport<'_> {
 /// the same deterministic randomness, whole genuine sessions whose answers
 /// it can cut short or alter. True if the read succeeded.
 pub fn session_plain(data: &[u8]) -> bool {
+    session_plain_outcome(data).is_some_and(|read| read.is_ok())
+}
+
+/// The outcome of [`session_plain`]'s read of `data` (`None` for an input
+/// under two bytes); a read that succeeded is checked as there.
+pub fn session_plain_outcome(data: &[u8]) -> Option<Result<DocumentRead, Error>> {
     use mrtdd::protocol::mrz::BacKey;
-    let [key, flags, rest @ ..] = data else { return false };
+    let [key, flags, rest @ ..] = data else { return None };
     let key = match key % 3 {
         0 => AccessKey::Mrz(BacKey::new(SESSION_MRZ.0, SESSION_MRZ.1, SESSION_MRZ.2).expect("the specimen key")),
         1 => AccessKey::Can(zeroize::Zeroizing::new(SESSION_CAN.to_owned())),
@@ -626,13 +632,11 @@ pub fn session_plain(data: &[u8]) -> bool {
     };
     let options = options(*flags);
     let mut chip = ScriptedTransport { answers: records(rest).into_iter() };
-    match read_document_with_rng(&mut chip, &key, &options, &mut NoHooks, &mut session_rng()) {
-        Ok(read) => {
-            check_read(&read, &options.limits);
-            true
-        }
-        Err(_) => false,
+    let read = read_document_with_rng(&mut chip, &key, &options, &mut NoHooks, &mut session_rng());
+    if let Ok(read) = &read {
+        check_read(read, &options.limits);
     }
+    Some(read)
 }
 
 /// The software chip's documents, built once per process (key generation is
@@ -718,6 +722,12 @@ pub fn session_sm(data: &[u8]) -> bool {
 
 /// The read [`session_sm`] makes of `data`, when it succeeds (checked as there).
 pub fn session_sm_read(data: &[u8]) -> Option<DocumentRead> {
+    session_sm_outcome(data)?.ok()
+}
+
+/// The outcome of [`session_sm`]'s read of `data` (`None` for an input under
+/// two bytes); a read that succeeded is checked as there.
+pub fn session_sm_outcome(data: &[u8]) -> Option<Result<DocumentRead, Error>> {
     use mrtdd::chip::{Randomness, ScriptedAnswer, SoftwareChip};
     use mrtdd::protocol::apdu::{ResponseApdu, StatusWord};
     use mrtdd::protocol::mrz::Mrz;
@@ -739,13 +749,11 @@ pub fn session_sm_read(data: &[u8]) -> Option<DocumentRead> {
     let key = AccessKey::Mrz(Mrz::parse(document.mrz()).expect("the document's MRZ").bac_key());
     let options = options(*flags);
     let mut chip = ScriptedChip { chip };
-    match read_document_with_rng(&mut chip, &key, &options, &mut NoHooks, &mut session_rng()) {
-        Ok(read) => {
-            check_read(&read, &options.limits);
-            Some(read)
-        }
-        Err(_) => None,
+    let read = read_document_with_rng(&mut chip, &key, &options, &mut NoHooks, &mut session_rng());
+    if let Ok(read) = &read {
+        check_read(read, &options.limits);
     }
+    Some(read)
 }
 
 /// Encodes a `session_sm` input: document, option flags, and the script.

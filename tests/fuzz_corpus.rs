@@ -141,6 +141,26 @@ fn session_sm_dg14_seeds_replay_with_their_chip_authentication_outcome() {
     }
 }
 
+/// The seeds the ninth round's unrun-lines review added reach the path
+/// their names say, with the outcome it gives.
+#[test]
+fn session_seeds_of_the_ninth_review_end_as_named() {
+    use mrtdd::protocol::error::{Error, Misbehaviour};
+    use mrtdd::protocol::extended_length::Source;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let seed = |target: &str, name: &str| std::fs::read(dir.join(target).join(format!("{name}.bin"))).unwrap();
+    let read = harness::session_plain_outcome(&seed("session_plain", "valid-td3-bac-auto-select-mf-endless-61xx"))
+        .unwrap()
+        .unwrap();
+    // EF.ATR/INFO was still asked for; the specimen has none.
+    assert_eq!((read.extended_length.enabled, read.extended_length.source), (false, Source::NoIndication));
+    let failed =
+        harness::session_plain_outcome(&seed("session_plain", "invalid-cccd-qr-no-pace-every-bac-key-rejected"));
+    assert!(matches!(failed, Some(Err(Error::AccessDenied(_)))), "{failed:?}");
+    let failed = harness::session_sm_outcome(&seed("session_sm", "invalid-td3-sod-one-byte-per-read"));
+    assert!(matches!(failed, Some(Err(Error::Misbehaving(Misbehaviour::NoProgress(_))))), "{failed:?}");
+}
+
 #[test]
 fn every_corpus_folder_has_a_harness() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
@@ -617,6 +637,37 @@ fn write_session_seeds() {
     let mut wrong_can = answers[..=nonce].to_vec();
     wrong_can[nonce] = vec![0x63, 0x00];
     write("session_plain", "invalid-cccd-pace-wrong-can-6300", &plain_input(1, &wrong_can));
+
+    // Paths the ninth round's unrun-lines review found that no input reached
+    // and one answer reaches (session::decide_extended_length,
+    // establish_access, read::read_file):
+    // - `auto` with no hint and the SELECT MF before EF.ATR/INFO failing
+    //   with an error that is not the transport's (61xx past
+    //   MAX_GET_RESPONSE_ROUNDS): EF.ATR/INFO is still asked for, the read
+    //   goes on (a refusal is no error there, and a transport error ends the read);
+    let (answers, _) = record_with(td3, &td3_key, 0x20);
+    let endless_select_mf = [&endless[..], &answers[1..]].concat();
+    write("session_plain", "valid-td3-bac-auto-select-mf-endless-61xx", &plain_input_with(0, 0x20, &endless_select_mf));
+    // - a CCCD QR code on a chip without PACE whose MRZ matches none of the
+    //   QR's guessed expiry dates: every BAC key is rejected, the read fails
+    //   with the last rejection;
+    let no_match = mrtdd::chip::DocumentBuilder::cccd_demo()
+        .without_pace()
+        .mrz_key("C99999999", "950312", "350312")
+        .chip_key_seed(harness::SESSION_CHIP_KEY_SEED)
+        .build()
+        .unwrap();
+    let (read, answers, _) = record_session(&no_match, &qr, 0);
+    assert!(matches!(read, Err(mrtdd::protocol::error::Error::AccessDenied(_))), "{read:?}");
+    write("session_plain", "invalid-cccd-qr-no-pace-every-bac-key-rejected", &plain_input(2, &answers));
+    // - EF.SOD (the first file read) sent one byte per READ BINARY: more
+    //   reads than its length allows (`16 + length / MIN_CHUNK`, 141 for its
+    //   2 KB or so), so the read stops (no progress).
+    let sod = td3.file(mrtdd::chip::document::FID_SOD).unwrap();
+    let mut one_byte = td3_script[..1].to_vec(); // SELECT EF.SOD
+    let one = |&b: &u8| ScriptedAnswer::Protected(ResponseApdu { data: vec![b], sw: StatusWord::OK });
+    one_byte.extend(sod.iter().take(16 + sod.len() / mrtdd::protocol::read::MIN_CHUNK + 1).map(one));
+    write("session_sm", "invalid-td3-sod-one-byte-per-read", &harness::session_sm_input(0, 0, &one_byte));
 }
 
 /// Where [`write_cross_seeds`] writes: `fuzz/target/cross-seeds/<session target>/`
