@@ -145,6 +145,7 @@ fn session_sm_dg14_seeds_replay_with_their_chip_authentication_outcome() {
 /// their names say, with the outcome it gives.
 #[test]
 fn session_seeds_of_the_ninth_review_end_as_named() {
+    use mrtdd::protocol::authenticity::ChipCheck;
     use mrtdd::protocol::error::{Error, Misbehaviour};
     use mrtdd::protocol::extended_length::Source;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
@@ -159,6 +160,12 @@ fn session_seeds_of_the_ninth_review_end_as_named() {
     assert!(matches!(failed, Some(Err(Error::AccessDenied(_)))), "{failed:?}");
     let failed = harness::session_sm_outcome(&seed("session_sm", "invalid-td3-sod-one-byte-per-read"));
     assert!(matches!(failed, Some(Err(Error::Misbehaving(Misbehaviour::NoProgress(_))))), "{failed:?}");
+    for hash in ["sha1", "sha224", "sha384", "sha512"] {
+        let name = format!("valid-cccd-rsa-aa-trailer-{hash}-passes");
+        let read = harness::session_sm_read(&seed("session_sm", &name)).unwrap();
+        assert_eq!(read.active_authentication, ChipCheck::Passed, "{name}");
+        assert_eq!(read.chip_authentication, ChipCheck::NotPerformed, "{name}: CA off");
+    }
 }
 
 #[test]
@@ -456,7 +463,7 @@ fn write_limit_seeds() {
 #[test]
 #[ignore = "writes files; run after changing the software chip or a session harness"]
 fn write_session_seeds() {
-    use mrtdd::chip::{Document, PaceCipher, PaceCurve, PaceSuite, ScriptedAnswer};
+    use mrtdd::chip::{Document, HashAlgorithm, PaceCipher, PaceCurve, PaceSuite, ScriptedAnswer};
     use mrtdd::protocol::apdu::{ResponseApdu, StatusWord};
     use mrtdd::protocol::mrz::Mrz;
     use mrtdd::protocol::session::{AccessKey, ReadOptions};
@@ -668,6 +675,29 @@ fn write_session_seeds() {
     let one = |&b: &u8| ScriptedAnswer::Protected(ResponseApdu { data: vec![b], sw: StatusWord::OK });
     one_byte.extend(sod.iter().take(16 + sod.len() / mrtdd::protocol::read::MIN_CHUNK + 1).map(one));
     write("session_sm", "invalid-td3-sod-one-byte-per-read", &harness::session_sm_input(0, 0, &one_byte));
+    // - RSA Active Authentication whose ISO/IEC 9796-2 trailer names SHA-1,
+    //   SHA-224, SHA-384 or SHA-512 (`xx CC`): the harness's documents sign
+    //   with `BC` and SHA-256 only, so the CCCD is recorded with each hash and
+    //   Chip Authentication off, and INTERNAL AUTHENTICATE's answer is
+    //   replayed as recorded (its DG15 comes from the script, and the
+    //   terminal's challenge is the same on replay).
+    for (hash, name) in [
+        (HashAlgorithm::Sha1, "valid-cccd-rsa-aa-trailer-sha1-passes"),
+        (HashAlgorithm::Sha224, "valid-cccd-rsa-aa-trailer-sha224-passes"),
+        (HashAlgorithm::Sha384, "valid-cccd-rsa-aa-trailer-sha384-passes"),
+        (HashAlgorithm::Sha512, "valid-cccd-rsa-aa-trailer-sha512-passes"),
+    ] {
+        let doc = mrtdd::chip::DocumentBuilder::cccd_demo()
+            .active_authentication(mrtdd::chip::ActiveAuthentication::Rsa { bits: 1024, hash: Some(hash) })
+            .chip_key_seed(harness::SESSION_CHIP_KEY_SEED)
+            .build()
+            .unwrap();
+        let (_, protected) = record_with(&doc, &cccd_mrz, 0x02);
+        let mut script = sm_script(&protected);
+        let at = protected.iter().position(|(ins, _)| *ins == 0x88).unwrap();
+        script[at] = ScriptedAnswer::Protected(protected[at].1.clone());
+        write("session_sm", name, &harness::session_sm_input(3, 0x02, &script));
+    }
 }
 
 /// Where [`write_cross_seeds`] writes: `fuzz/target/cross-seeds/<session target>/`
