@@ -129,6 +129,10 @@ fn session_sm_dg14_seeds_replay_with_their_chip_authentication_outcome() {
         ("ca-key-ids-match", ChipCheck::Failed),
         ("ca-key-ids-differ", ChipCheck::NotSupported),
         ("ca-diffie-hellman", ChipCheck::NotSupported),
+        ("ca-diffie-hellman-key", ChipCheck::NotSupported),
+        // Without a ChipAuthenticationInfo the reader assumes 3DES (MSE:Set KAT);
+        // this chip does Chip Authentication in AES-128 and answers 6A80.
+        ("ca-info-absent", ChipCheck::Failed),
         ("ca-rsa-key", ChipCheck::Failed),
         ("ca-key-short-point", ChipCheck::Failed),
         ("ca-key-unknown-curve", ChipCheck::NotSupported),
@@ -582,7 +586,8 @@ fn write_session_seeds() {
     // Chip Authentication's choice of protocol and key from DG14 (the CCCD's
     // DG14 rewritten and signed into the SOD; `authenticity::ca`): a
     // ChipAuthenticationInfo of version 2, key IDs that match or do not, a
-    // Diffie-Hellman protocol, an RSA key, a malformed point, an unknown curve.
+    // Diffie-Hellman protocol (with an ECDH key, then a DH one), an RSA key, a
+    // malformed point, an unknown curve, no ChipAuthenticationInfo (3DES assumed).
     let cccd_dg14 = cccd.file(0x010E).unwrap().to_vec();
     for (name, dg14) in dg14_variants(&cccd_dg14, cccd_rsa.file(0x010F).unwrap()) {
         let doc = mrtdd::chip::DocumentBuilder::cccd_demo()
@@ -827,6 +832,10 @@ fn dg14_variants(dg14: &[u8], dg15: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     let mut dh_oid = value(&ca[0]);
     dh_oid[8] = 0x01; // id-CA-DH instead of id-CA-ECDH
     ca_dh[0] = tlv(0x06, &dh_oid);
+    let mut pk_dh = pk.clone();
+    let mut pk_dh_oid = PK_ECDH.to_vec();
+    pk_dh_oid[8] = 0x01; // id-PK-DH
+    pk_dh[0] = tlv(0x06, &pk_dh_oid);
     let spki_with = |algorithm: Vec<u8>, key: Vec<u8>| tlv(0x30, &[algorithm, tlv(0x03, &key)].concat());
     let spki = parts(&pk[1]);
     let mut pk_rsa = pk.clone();
@@ -837,19 +846,23 @@ fn dg14_variants(dg14: &[u8], dg15: &[u8]) -> Vec<(&'static str, Vec<u8>)> {
     let ec_public_key = parts(&spki[0])[0].clone();
     pk_unknown_curve[1] =
         spki_with(tlv(0x30, &[ec_public_key, tlv(0x06, &[0x2A, 0x03, 0x04])].concat()), value(&spki[1]));
+    // DG14 without its entry number `n`.
+    let without = |n: usize| {
+        let others: Vec<u8> =
+            infos.iter().enumerate().filter(|(i, _)| *i != n).flat_map(|(_, info)| info.clone()).collect();
+        tlv(0x6E, &tlv(0x31, &others))
+    };
     vec![
         ("ca-info-version-2", rebuild(ca_v2, pk.clone())),
         ("ca-key-ids-match", rebuild(with(&ca, key_id(5)), with(&pk, key_id(5)))),
         ("ca-key-ids-differ", rebuild(with(&ca, key_id(5)), with(&pk, key_id(6)))),
-        ("ca-diffie-hellman", rebuild(ca_dh, pk.clone())),
+        ("ca-diffie-hellman", rebuild(ca_dh.clone(), pk.clone())),
+        ("ca-diffie-hellman-key", rebuild(ca_dh, pk_dh)),
         ("ca-rsa-key", rebuild(ca.clone(), pk_rsa)),
         ("ca-key-short-point", rebuild(ca.clone(), pk_short_point)),
         ("ca-key-unknown-curve", rebuild(ca.clone(), pk_unknown_curve)),
-        ("ca-no-public-key", {
-            let others: Vec<u8> =
-                infos.iter().enumerate().filter(|(i, _)| *i != pk_info).flat_map(|(_, info)| info.clone()).collect();
-            tlv(0x6E, &tlv(0x31, &others))
-        }),
+        ("ca-info-absent", without(ca_info)),
+        ("ca-no-public-key", without(pk_info)),
     ]
 }
 
