@@ -11,7 +11,7 @@ use std::path::Path;
 
 #[test]
 fn replay_fuzz_corpus() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let root = corpus_dir();
     let mut replayed = 0usize;
     for &target in harness::TARGETS {
         let dir = root.join(target);
@@ -48,14 +48,13 @@ fn replay_fuzz_corpus() {
 fn session_sm_genuine_seeds_replay_whole_sessions() {
     use mrtdd::protocol::authenticity::ChipCheck;
     use mrtdd::protocol::verify::HashCheck;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/session_sm");
     for (name, authenticated) in [
         ("valid-td3-genuine", false),
         ("valid-cccd-genuine", true),
         ("valid-td3-rsa-aa-3des-ca-large-dg2-genuine", true),
         ("valid-cccd-rsa-aa-aes256-ca-genuine", true),
     ] {
-        let bytes = std::fs::read(dir.join(format!("{name}.bin"))).unwrap();
+        let bytes = named_seed("session_sm", name);
         let read = harness::session_sm_read(&bytes).unwrap_or_else(|| panic!("{name} should replay"));
         assert!(!read.hashes.data_groups.is_empty(), "{name}");
         for (dg, check) in &read.hashes.data_groups {
@@ -76,9 +75,8 @@ fn session_sm_policy_and_active_authentication_seeds_replay_as_named() {
     use mrtdd::protocol::authenticity::ChipCheck;
     use mrtdd::protocol::extended_length::{Decision, Source};
     use mrtdd::protocol::verify::HashCheck;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/session_sm");
     let replay = |name: &str| {
-        let bytes = std::fs::read(dir.join(format!("{name}.bin"))).unwrap();
+        let bytes = named_seed("session_sm", name);
         let read = harness::session_sm_read(&bytes).unwrap_or_else(|| panic!("{name} should replay"));
         assert!(!read.hashes.data_groups.is_empty(), "{name}");
         assert!(read.hashes.data_groups.values().all(|c| *c == HashCheck::Valid), "{name}");
@@ -122,7 +120,6 @@ fn session_sm_policy_and_active_authentication_seeds_replay_as_named() {
 #[test]
 fn session_sm_dg14_seeds_replay_with_their_chip_authentication_outcome() {
     use mrtdd::protocol::authenticity::ChipCheck;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/session_sm");
     for (name, expected) in [
         ("ca-info-version-2", ChipCheck::NotSupported),
         // The reader names key 5 in MSE:Set AT; the chip's key has no keyId and it answers 6A88.
@@ -138,7 +135,7 @@ fn session_sm_dg14_seeds_replay_with_their_chip_authentication_outcome() {
         ("ca-key-unknown-curve", ChipCheck::NotSupported),
         ("ca-no-public-key", ChipCheck::NotSupported),
     ] {
-        let bytes = std::fs::read(dir.join(format!("valid-cccd-dg14-{name}.bin"))).unwrap();
+        let bytes = named_seed("session_sm", &format!("valid-cccd-dg14-{name}"));
         let read = harness::session_sm_read(&bytes).unwrap_or_else(|| panic!("{name} should replay"));
         assert_eq!(read.chip_authentication, expected, "{name}");
         assert_eq!(read.active_authentication, ChipCheck::Passed, "{name}");
@@ -152,21 +149,20 @@ fn session_seeds_of_the_ninth_review_end_as_named() {
     use mrtdd::protocol::authenticity::ChipCheck;
     use mrtdd::protocol::error::{Error, Misbehaviour};
     use mrtdd::protocol::extended_length::Source;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
-    let seed = |target: &str, name: &str| std::fs::read(dir.join(target).join(format!("{name}.bin"))).unwrap();
-    let read = harness::session_plain_outcome(&seed("session_plain", "valid-td3-bac-auto-select-mf-endless-61xx"))
-        .unwrap()
-        .unwrap();
+    let read =
+        harness::session_plain_outcome(&named_seed("session_plain", "valid-td3-bac-auto-select-mf-endless-61xx"))
+            .unwrap()
+            .unwrap();
     // EF.ATR/INFO was still asked for; the specimen has none.
     assert_eq!((read.extended_length.enabled, read.extended_length.source), (false, Source::NoIndication));
     let failed =
-        harness::session_plain_outcome(&seed("session_plain", "invalid-cccd-qr-no-pace-every-bac-key-rejected"));
+        harness::session_plain_outcome(&named_seed("session_plain", "invalid-cccd-qr-no-pace-every-bac-key-rejected"));
     assert!(matches!(failed, Some(Err(Error::AccessDenied(_)))), "{failed:?}");
-    let failed = harness::session_sm_outcome(&seed("session_sm", "invalid-td3-sod-one-byte-per-read"));
+    let failed = harness::session_sm_outcome(&named_seed("session_sm", "invalid-td3-sod-one-byte-per-read"));
     assert!(matches!(failed, Some(Err(Error::Misbehaving(Misbehaviour::NoProgress(_))))), "{failed:?}");
     for hash in ["sha1", "sha224", "sha384", "sha512"] {
         let name = format!("valid-cccd-rsa-aa-trailer-{hash}-passes");
-        let read = harness::session_sm_read(&seed("session_sm", &name)).unwrap();
+        let read = harness::session_sm_read(&named_seed("session_sm", &name)).unwrap();
         assert_eq!(read.active_authentication, ChipCheck::Passed, "{name}");
         assert_eq!(read.chip_authentication, ChipCheck::NotPerformed, "{name}: CA off");
     }
@@ -174,7 +170,7 @@ fn session_seeds_of_the_ninth_review_end_as_named() {
 
 #[test]
 fn every_corpus_folder_has_a_harness() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let root = corpus_dir();
     for entry in std::fs::read_dir(root).unwrap() {
         let name = entry.unwrap().file_name().into_string().unwrap();
         assert!(harness::run(&name, &[]).is_some(), "corpus folder {name} has no harness");
@@ -590,11 +586,7 @@ fn write_session_seeds() {
     // malformed point, an unknown curve, no ChipAuthenticationInfo (3DES assumed).
     let cccd_dg14 = cccd.file(0x010E).unwrap().to_vec();
     for (name, dg14) in dg14_variants(&cccd_dg14, cccd_rsa.file(0x010F).unwrap()) {
-        let doc = mrtdd::chip::DocumentBuilder::cccd_demo()
-            .file(0x010E, dg14)
-            .chip_key_seed(harness::SESSION_CHIP_KEY_SEED)
-            .build()
-            .unwrap();
+        let doc = mrtdd::chip::DocumentBuilder::cccd_demo().file(0x010E, dg14).session_document();
         let (_, protected) = record(&doc, &cccd_mrz);
         let input = harness::session_sm_input(1, 0, &sm_script(&protected));
         let outcome = if harness::session_sm(&input) { "valid" } else { "invalid" };
@@ -610,9 +602,7 @@ fn write_session_seeds() {
     write("session_plain", "valid-td3-bac-auto-ef-atr-info-extended", &plain_input_with(0, 0x20, &answers));
     let cccd_des3 = mrtdd::chip::DocumentBuilder::cccd_demo()
         .pace(PaceSuite::new(PaceCipher::Des3, PaceCurve::BrainpoolP256r1))
-        .chip_key_seed(harness::SESSION_CHIP_KEY_SEED)
-        .build()
-        .unwrap();
+        .session_document();
     let (answers, _) = record(&cccd_des3, &can);
     write("session_plain", "valid-cccd-pace-can-3des", &plain_input(1, &answers));
     // PACE on the other curves the reader implements (parameter IDs 12, 15, 16, 18), each with another cipher.
@@ -622,11 +612,7 @@ fn write_session_seeds() {
         ("valid-cccd-pace-can-bp384-aes256", PaceCipher::Aes256, PaceCurve::BrainpoolP384r1),
         ("valid-cccd-pace-can-p521-aes256", PaceCipher::Aes256, PaceCurve::NistP521),
     ] {
-        let doc = mrtdd::chip::DocumentBuilder::cccd_demo()
-            .pace(PaceSuite::new(cipher, curve))
-            .chip_key_seed(harness::SESSION_CHIP_KEY_SEED)
-            .build()
-            .unwrap();
+        let doc = mrtdd::chip::DocumentBuilder::cccd_demo().pace(PaceSuite::new(cipher, curve)).session_document();
         let (answers, _) = record(&doc, &can);
         write("session_plain", name, &plain_input(1, &answers));
     }
@@ -666,9 +652,7 @@ fn write_session_seeds() {
     let no_match = mrtdd::chip::DocumentBuilder::cccd_demo()
         .without_pace()
         .mrz_key("C99999999", "950312", "350312")
-        .chip_key_seed(harness::SESSION_CHIP_KEY_SEED)
-        .build()
-        .unwrap();
+        .session_document();
     let (read, answers, _) = record_session(&no_match, &qr, 0);
     assert!(matches!(read, Err(mrtdd::protocol::error::Error::AccessDenied(_))), "{read:?}");
     write("session_plain", "invalid-cccd-qr-no-pace-every-bac-key-rejected", &plain_input(2, &answers));
@@ -694,9 +678,7 @@ fn write_session_seeds() {
     ] {
         let doc = mrtdd::chip::DocumentBuilder::cccd_demo()
             .active_authentication(mrtdd::chip::ActiveAuthentication::Rsa { bits: 1024, hash: Some(hash) })
-            .chip_key_seed(harness::SESSION_CHIP_KEY_SEED)
-            .build()
-            .unwrap();
+            .session_document();
         let (_, protected) = record_with(&doc, &cccd_mrz, 0x02);
         let mut script = sm_script(&protected);
         let at = protected.iter().position(|(ins, _)| *ins == 0x88).unwrap();
@@ -728,7 +710,7 @@ fn write_cross_seeds() {
     use mrtdd::chip::document::{DocumentBuilder, FID_CARD_ACCESS, FID_COM, FID_SOD, dg_fid};
     use mrtdd::protocol::mrz::Mrz;
     use mrtdd::protocol::session::AccessKey;
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let corpus = corpus_dir();
     let (sm_dir, plain_dir) = (cross_seed_dir("session_sm"), cross_seed_dir("session_plain"));
     for dir in [&sm_dir, &plain_dir] {
         let _ = std::fs::remove_dir_all(dir);
@@ -763,7 +745,7 @@ fn write_cross_seeds() {
                 Slot::File(fid) => builder.tamper_file(fid, bytes),
                 Slot::CardAccess => builder.mf_file(FID_CARD_ACCESS, bytes),
             };
-            let document = builder.chip_key_seed(harness::SESSION_CHIP_KEY_SEED).build().unwrap();
+            let document = builder.session_document();
             let name = format!("{source}-{}", path.file_name().unwrap().to_string_lossy());
             // session_plain: the specimen with its MRZ key (key byte 0), the CCCD with its CAN (1).
             let plain_key =
@@ -930,9 +912,32 @@ fn sm_script(protected: &[(u8, mrtdd::protocol::apdu::ResponseApdu)]) -> Vec<mrt
         .collect()
 }
 
+/// A document built as the session harness's are: chip keys from
+/// `SESSION_CHIP_KEY_SEED`, so recorded DG14/DG15 match the keys the fuzz
+/// target's chip proves.
+trait SessionDocument {
+    fn session_document(self) -> mrtdd::chip::Document;
+}
+
+impl SessionDocument for mrtdd::chip::DocumentBuilder {
+    fn session_document(self) -> mrtdd::chip::Document {
+        self.chip_key_seed(harness::SESSION_CHIP_KEY_SEED).build().unwrap()
+    }
+}
+
+/// `fuzz/corpus/`.
+fn corpus_dir() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus")
+}
+
+/// The named seed `fuzz/corpus/<target>/<name>.bin`.
+fn named_seed(target: &str, name: &str) -> Vec<u8> {
+    std::fs::read(corpus_dir().join(target).join(format!("{name}.bin"))).unwrap()
+}
+
 /// Writes `fuzz/corpus/<target>/<name>.bin`.
 fn seed_writer() -> impl Fn(&str, &str, &[u8]) {
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let corpus = corpus_dir();
     move |target, name, bytes| {
         let dir = corpus.join(target);
         std::fs::create_dir_all(&dir).unwrap();
